@@ -1,0 +1,95 @@
+"""The ``genlab`` command line: ``genlab list`` and ``genlab run NAME [options]``.
+
+Each experiment is a module ``runs/NAME.py`` with a docstring (its first line is shown by
+``genlab list``) and a function ``main(options: RunOptions) -> RunDir``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from genlab.errors import unknown_name
+from genlab.runner import RunOptions
+
+
+def available_runs() -> dict[str, str]:
+    """Map run name -> first docstring line, for every module in the ``runs`` package."""
+    import runs
+
+    names = {}
+    for info in pkgutil.iter_modules(runs.__path__):
+        if info.name.startswith("_"):
+            continue
+        names[info.name] = _first_line(info.name)
+    return names
+
+
+def _first_line(name: str) -> str:
+    # Read the docstring without importing (imports pull in TensorFlow, which is slow).
+    import ast
+    import runs
+
+    for path in runs.__path__:
+        try:
+            with open(f"{path}/{name}.py", encoding="utf-8") as fh:
+                doc = ast.get_docstring(ast.parse(fh.read())) or ""
+            return doc.strip().splitlines()[0] if doc.strip() else ""
+        except FileNotFoundError:
+            continue
+    return ""
+
+
+def run(name: str, options: RunOptions):
+    """Import ``runs.<name>`` (dashes accepted for underscores) and call its ``main``."""
+    module_name = name.replace("-", "_")
+    known = available_runs()
+    if module_name not in known:
+        raise unknown_name("run", name, known)
+    module = importlib.import_module(f"runs.{module_name}")
+    return module.main(options)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="genlab", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="name the available runs, one line each")
+    p = sub.add_parser("run", help="run an experiment from runs/")
+    p.add_argument("name", help="run name, e.g. quickstart (see `genlab list`)")
+    p.add_argument("--out", help="run directory (default runs/output/NAME-<timestamp>)")
+    p.add_argument("--data-dir", help="directory with local data copies, e.g. ../shared/data")
+    p.add_argument("--seeds", type=int, help="number of seeds (default: the run's own)")
+    p.add_argument("--epochs", type=int, help="training epochs (default: the run's own)")
+    p.add_argument("--quick", action="store_true", help="small, fast version")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "list":
+        for name, line in sorted(available_runs().items()):
+            print(f"{name:24s} {line}")
+        return 0
+    for label in ("seeds", "epochs"):
+        value = getattr(args, label)
+        if value is not None and value <= 0:
+            print(f"genlab: --{label} must be a positive integer, received {value}", file=sys.stderr)
+            return 2
+    options = RunOptions(out=args.out, data_dir=args.data_dir, seeds=args.seeds,
+                         epochs=args.epochs, quick=args.quick)
+    try:
+        run(args.name, options)
+    except Exception as exc:  # noqa: BLE001 - report user errors plainly, keep tracebacks for bugs
+        from genlab.errors import GenlabError
+
+        if isinstance(exc, GenlabError):
+            print(f"genlab: {exc}", file=sys.stderr)
+            return 2
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Data set loaders used by the experiments and tests.
+
+Tests use data that ships with scikit-learn; experiments take ``data_dir`` so that local copies
+(``../shared/data`` on the build machines) are used instead of downloads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import numpy as np
+from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from genlab.errors import GenlabError
+
+
+@dataclasses.dataclass(frozen=True)
+class Split:
+    """A train/test split of features and integer labels, plus feature names."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    feature_names: tuple[str, ...] = ()
+    class_names: tuple[str, ...] = ()
+
+
+def breast_cancer(test_size: float = 0.2, seed: int = 42) -> Split:
+    """Wisconsin breast cancer (scikit-learn's copy): stratified split, standardised on train only.
+
+    Labels: 0 = malignant, 1 = benign (scikit-learn's coding).
+    """
+    data = load_breast_cancer()
+    x_tr, x_te, y_tr, y_te = train_test_split(
+        data.data, data.target, test_size=test_size, stratify=data.target, random_state=seed
+    )
+    scaler = StandardScaler().fit(x_tr)  # fitted on train only: no test statistics leak
+    return Split(
+        scaler.transform(x_tr).astype(np.float32), y_tr.astype(np.int64),
+        scaler.transform(x_te).astype(np.float32), y_te.astype(np.int64),
+        tuple(data.feature_names), tuple(data.target_names),
+    )
+
+
+def digits_images(test_size: float = 0.25, seed: int = 0) -> Split:
+    """scikit-learn's 8x8 digits as ``(n, 8, 8, 1)`` images in [0, 1], stratified split."""
+    data = load_digits()
+    x = (data.images / 16.0).astype(np.float32)[..., None]
+    x_tr, x_te, y_tr, y_te = train_test_split(
+        x, data.target, test_size=test_size, stratify=data.target, random_state=seed
+    )
+    return Split(x_tr, y_tr.astype(np.int64), x_te, y_te.astype(np.int64),
+                 class_names=tuple(str(i) for i in range(10)))
+
+
+def mnist(data_dir: str | os.PathLike | None = None) -> Split:
+    """MNIST as ``(n, 28, 28, 1)`` float32 images in [0, 1].
+
+    Args:
+        data_dir: Directory holding ``mnist.npz`` (in ``keras.datasets.mnist`` layout), or a parent
+            with ``mnist/mnist.npz``. ``None`` downloads through ``keras.datasets.mnist``.
+
+    Raises:
+        GenlabError: ``data_dir`` is given but holds no ``mnist.npz``.
+    """
+    if data_dir is None:
+        import keras
+
+        (x_tr, y_tr), (x_te, y_te) = keras.datasets.mnist.load_data()
+    else:
+        candidates = [Path(data_dir) / "mnist.npz", Path(data_dir) / "mnist" / "mnist.npz"]
+        path = next((p for p in candidates if p.exists()), None)
+        if path is None:
+            raise GenlabError(
+                f"no mnist.npz in {data_dir} (looked for {', '.join(map(str, candidates))}); "
+                "pass the folder that holds it, or omit --data-dir to download"
+            )
+        with np.load(path) as f:
+            x_tr, y_tr, x_te, y_te = f["x_train"], f["y_train"], f["x_test"], f["y_test"]
+    scale = lambda a: (a.astype(np.float32) / 255.0)[..., None]  # noqa: E731
+    return Split(scale(x_tr), y_tr.astype(np.int64), scale(x_te), y_te.astype(np.int64),
+                 class_names=tuple(str(i) for i in range(10)))

@@ -1,0 +1,158 @@
+"""Run infrastructure shared by the experiments in ``runs/``.
+
+Each experiment writes into one run directory (default ``runs/output/NAME-<timestamp>/``)::
+
+    results.md     the table a person reads
+    results.json   the same rows: a list of flat records with snake_case keys
+    tensorboard/   TensorBoard logs (``tensorboard --logdir <run dir>/tensorboard``)
+    plots/         PNG figures
+    export/        SavedModels, where the experiment exports one
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import json
+import math
+import os
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+#: Default parent of run directories: ``runs/output`` in the current working directory.
+DEFAULT_OUTPUT = Path("runs") / "output"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """Options every run accepts on the command line.
+
+    Attributes:
+        out: Run directory; ``None`` creates ``runs/output/NAME-<timestamp>``.
+        data_dir: Directory holding local copies of data sets (e.g. ``mnist.npz``); ``None``
+            uses the loaders' defaults (embedded data or a download).
+        seeds: Number of seeds to aggregate over; ``None`` uses the run's default.
+        epochs: Training epochs; ``None`` uses the run's default.
+        quick: Small, fast version for a first look (minutes on a laptop CPU).
+    """
+
+    out: str | None = None
+    data_dir: str | None = None
+    seeds: int | None = None
+    epochs: int | None = None
+    quick: bool = False
+
+
+class RunDir:
+    """A run directory with the standard layout (see module docstring).
+
+    Args:
+        name: Run name, used in the default directory name.
+        out: Explicit directory; created if missing.
+    """
+
+    def __init__(self, name: str, out: str | os.PathLike | None = None):
+        if out is None:
+            stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            out = DEFAULT_OUTPUT / f"{name}-{stamp}"
+        self.path = Path(out)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.name = name
+
+    @property
+    def tensorboard(self) -> Path:
+        return self.path / "tensorboard"
+
+    @property
+    def plots(self) -> Path:
+        p = self.path / "plots"
+        p.mkdir(exist_ok=True)
+        return p
+
+    @property
+    def export(self) -> Path:
+        return self.path / "export"
+
+    def write_results(self, rows: Sequence[Mapping], title: str, columns: Sequence[str] | None = None,
+                      notes: str = "") -> tuple[Path, Path]:
+        """Write ``results.json`` (the rows) and ``results.md`` (title, table, notes)."""
+        rows = [dict(r) for r in rows]
+        json_path = self.path / "results.json"
+        json_path.write_text(json.dumps(rows, indent=2, default=_json_default) + "\n")
+        md = f"# {title}\n\n{markdown_table(rows, columns)}\n"
+        if notes:
+            md += f"\n{notes.strip()}\n"
+        md_path = self.path / "results.md"
+        md_path.write_text(md)
+        return md_path, json_path
+
+    def print_paths(self) -> None:
+        """Print where the report, logs, plots and export are (the last lines of every run)."""
+        print(f"report:      {self.path / 'results.md'}")
+        print(f"results:     {self.path / 'results.json'}")
+        if self.tensorboard.exists():
+            print(f"tensorboard: tensorboard --logdir {self.tensorboard}")
+        if (self.path / "plots").exists():
+            print(f"plots:       {self.path / 'plots'}")
+        if self.export.exists():
+            print(f"export:      {self.export}")
+
+
+def _json_default(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def _fmt(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.4f}" if abs(value) < 1000 else f"{value:.0f}"
+    return str(value)
+
+
+def markdown_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None) -> str:
+    """Render rows as a Markdown table. ``x`` with an ``x_std`` beside it prints as ``x ± std``."""
+    if not rows:
+        return "(no rows)"
+    if columns is None:
+        columns = [k for k in rows[0] if not k.endswith("_std")]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for r in rows:
+        cells = []
+        for c in columns:
+            cell = _fmt(r.get(c))
+            std = r.get(f"{c}_std")
+            if std is not None and cell != "–":
+                cell += f" ± {_fmt(std)}"
+            cells.append(cell)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def aggregate(records: Iterable[Mapping], by: Sequence[str], values: Sequence[str]) -> list[dict]:
+    """Group records by ``by`` keys and report ``mean`` and ``std`` (population) of ``values``.
+
+    Returns one flat record per group: the ``by`` keys, ``<value>`` (the mean), ``<value>_std`` and
+    ``n_seeds``. ``None`` values are ignored; a value missing in every record stays ``None``.
+    """
+    groups: dict[tuple, list[Mapping]] = {}
+    for r in records:
+        groups.setdefault(tuple(r[k] for k in by), []).append(r)
+    out = []
+    for key, rs in groups.items():
+        row = dict(zip(by, key))
+        for v in values:
+            xs = [float(r[v]) for r in rs if r.get(v) is not None]
+            row[v] = float(np.mean(xs)) if xs else None
+            row[f"{v}_std"] = float(np.std(xs)) if xs else None
+        row["n_seeds"] = len(rs)
+        out.append(row)
+    return out

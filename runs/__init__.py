@@ -1,0 +1,1 @@
+"""Experiments: one module per study, run with ``genlab run NAME``."""

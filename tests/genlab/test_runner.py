@@ -1,0 +1,20 @@
+import json
+
+import pytest
+
+from genlab.runner import RunDir, aggregate, markdown_table
+
+
+def test_aggregate_mean_std_and_markdown(tmp_path):
+    records = [{"model": "a", "seed": s, "acc": v} for s, v in enumerate([0.5, 0.7])]
+    records += [{"model": "b", "seed": 0, "acc": 0.9, "extra": None}]
+    rows = aggregate(records, ["model"], ["acc", "extra"])
+    assert rows[0]["acc"] == pytest.approx(0.6) and rows[0]["acc_std"] == pytest.approx(0.1)
+    assert rows[0]["n_seeds"] == 2 and rows[1]["extra"] is None
+    table = markdown_table(rows, ["model", "acc", "extra"])
+    assert "| a | 0.6000 ± 0.1000 | – |" in table
+
+    run = RunDir("t", tmp_path / "run")
+    md, js = run.write_results(rows, "Title", ["model", "acc"], notes="a note")
+    assert json.loads(js.read_text())[1]["model"] == "b"
+    assert md.read_text().startswith("# Title") and "a note" in md.read_text()

@@ -1,0 +1,20 @@
+"""VAE + classifier ("VAEC"): Sampling layer, per-dimension KL, training strategies, latent plots.
+
+Example:
+    >>> from vaec import VAEC, VAECConfig
+    >>> model = VAEC(VAECConfig(input_shape=(30,), n_classes=2, latent_dim=2))
+    >>> model.fit_var_mlp_classifier(x_train, y_train, epochs=100)
+    >>> model.export("export/vaec")
+"""
+
+from vaec.config import VAECConfig
+from vaec.latent import LatentPlotCallback, latent_figure
+from vaec.losses import kl_loss, kl_per_dimension, prediction_loss, reconstruction_loss
+from vaec.model import VAEC, build_classifier_head, build_decoder, build_encoder
+from vaec.sampling import Sampling
+
+__all__ = [
+    "VAEC", "VAECConfig", "Sampling", "kl_loss", "kl_per_dimension", "prediction_loss",
+    "reconstruction_loss", "LatentPlotCallback", "latent_figure", "build_encoder",
+    "build_decoder", "build_classifier_head",
+]
