@@ -8,13 +8,14 @@ Example:
 """
 
 from vaec.config import VAECConfig
+from vaec.domain import Domain, DomainScore, LatentDomain
 from vaec.latent import LatentPlotCallback, latent_figure
 from vaec.losses import kl_loss, kl_per_dimension, prediction_loss, reconstruction_loss
 from vaec.model import VAEC, build_classifier_head, build_decoder, build_encoder
 from vaec.sampling import Sampling
 
 __all__ = [
-    "VAEC", "VAECConfig", "Sampling", "kl_loss", "kl_per_dimension", "prediction_loss",
+    "VAEC", "VAECConfig", "Domain", "DomainScore", "LatentDomain", "Sampling", "kl_loss", "kl_per_dimension", "prediction_loss",
     "reconstruction_loss", "LatentPlotCallback", "latent_figure", "build_encoder",
     "build_decoder", "build_classifier_head",
 ]

@@ -15,6 +15,7 @@ from genlab.errors import LabelError, unknown_name
 from genlab.export import export_saved_model
 from genlab.layers import apply_layer_specs
 from vaec.config import VAECConfig
+from vaec.domain import Domain, LatentDomain
 from vaec.losses import kl_loss, prediction_loss, reconstruction_loss
 from vaec.sampling import Sampling
 
@@ -152,6 +153,20 @@ class VAEC(keras.Model):
             for acc, t in zip(outs, self.encoder(x[start:start + batch_size], training=False)):
                 acc.append(ops.convert_to_numpy(t))
         return tuple(np.concatenate(o) for o in outs)
+
+    def fit_domain(self, x, k: float = 3.0) -> Domain:
+        """Fit the latent domain of validity to training inputs (see :mod:`vaec.domain`).
+
+        Args:
+            x: Training features.
+            k: In-domain radius, in sigmas of the isotropic Gaussian.
+
+        Returns:
+            A :class:`vaec.domain.Domain` whose ``score(x)`` gives distance, p-values,
+            confidence and in_domain.
+        """
+        z_mean, _, z = self.encode(x)
+        return Domain(self, LatentDomain.fit(z, z_mean, k=k))
 
     # ----------------------------------------------------------------------------- training
     @property
@@ -319,10 +334,13 @@ class VAEC(keras.Model):
         return self.fit_strategy("var_mlp_classifier", x, y, **kwargs)
 
     # ----------------------------------------------------------------------------- export / config
-    def export(self, path: str | os.PathLike, format: str = "tf_saved_model", verbose=None, **kw) -> str:
+    def export(self, path: str | os.PathLike, format: str = "tf_saved_model", verbose=None,
+               domain: Domain | None = None, **kw) -> str:
         """Export a SavedModel mapping raw features to ``{probabilities, z_mean, z_log_var}``.
 
-        The endpoint is ``serve``; load it with ``tf.saved_model.load(path).serve(features)``.
+        With a fitted ``domain`` (:meth:`fit_domain`) the outputs also hold ``distance``,
+        ``distance_p_value``, ``p_values``, ``confidence`` and ``in_domain``. The endpoint is
+        ``serve``; load it with ``tf.saved_model.load(path).serve(features)``.
         """
         if format != "tf_saved_model":
             raise unknown_name("export format", format, ["tf_saved_model"])
@@ -330,8 +348,11 @@ class VAEC(keras.Model):
 
         def serve(x):
             z_mean, z_log_var, _ = self.encoder(x, training=False)
-            return {"probabilities": self.classifier_head(z_mean, training=False),
-                    "z_mean": z_mean, "z_log_var": z_log_var}
+            out = {"probabilities": self.classifier_head(z_mean, training=False),
+                   "z_mean": z_mean, "z_log_var": z_log_var}
+            if domain is not None:
+                out.update(domain.latent.score_tensors(z_mean))
+            return out
 
         return export_saved_model(path, serve, [spec], track=[self.encoder, self.classifier_head])
 

@@ -1,0 +1,69 @@
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from genlab.errors import ConfigError
+from genlab.export import reload_and_compare
+from vaec import VAEC, LatentDomain, VAECConfig
+
+
+def test_domain_math_on_a_known_gaussian():
+    rng = np.random.default_rng(0)
+    n = 200_000
+    z = rng.normal(size=(n, 2)) * 2.0 + [1.0, -1.0]       # sampled z: centre (1, -1), sigma 2
+    zm = rng.normal(size=(n, 2)) * [0.5, 1.0] + [1.0, -1.0]
+    dom = LatentDomain.fit(z, zm, k=3.0)
+    np.testing.assert_allclose(dom.centre, [1, -1], atol=0.02)
+    assert dom.sigma == pytest.approx(2.0, rel=0.01)
+    pts = np.array([[1.0, -1.0], [1.0 + 6.0, -1.0], [1.0, -1.0 + 6.0 + 0.2], [1.0 + 1.0, -1.0]])
+    s = dom.score(pts)
+    np.testing.assert_allclose(s.distance, [0.0, 3.0, 3.1, 0.5], atol=0.03)
+    np.testing.assert_array_equal(s.in_domain, [True, True, False, True])
+    np.testing.assert_allclose(s.distance_p_value, stats.chi2.sf(np.square(s.distance), 2), rtol=1e-4)
+    assert s.distance_p_value[1] == pytest.approx(math.exp(-4.5), rel=0.03)  # chi2_2 sf at 9
+    # per-dimension two-sided tests: 12 sd and 2 sd off in dim 0; 0 and 6.2 sd in dim 1
+    want = 2 * stats.norm.sf(np.abs((pts - [1, -1]) / [0.5, 1.0]))
+    np.testing.assert_allclose(s.p_values, want, rtol=0.05, atol=1e-9)
+    np.testing.assert_allclose(s.confidence, np.minimum(1, 2 * want.min(axis=1)), rtol=0.05, atol=1e-9)
+
+
+def test_small_n_uses_student_t():
+    zm = np.array([[0.0], [1.0], [2.0], [3.0], [4.0]])
+    dom = LatentDomain.fit(zm, zm)
+    s = dom.score(np.array([[6.0]]))
+    t = (6.0 - 2.0) / (np.std(zm, ddof=1) * math.sqrt(1 + 1 / 5))
+    assert s.p_values[0, 0] == pytest.approx(2 * stats.t.sf(t, df=4), rel=1e-4)
+
+
+def test_domain_json_and_errors():
+    rng = np.random.default_rng(1)
+    dom = LatentDomain.fit(rng.normal(size=(50, 3)), rng.normal(size=(50, 3)), k=2.5)
+    back = LatentDomain.from_json(dom.to_json())
+    np.testing.assert_allclose(back.score(np.ones((2, 3))).p_values, dom.score(np.ones((2, 3))).p_values)
+    with pytest.raises(ConfigError, match=r"shape \(n, 3\)"):
+        dom.score(np.ones((2, 2)))
+    with pytest.raises(ConfigError, match="k must be > 0"):
+        LatentDomain.fit(np.ones((5, 2)), np.ones((5, 2)), k=0)
+
+
+def test_vaec_domain_scores_and_export(tmp_path):
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    data = load_breast_cancer()
+    x = StandardScaler().fit_transform(data.data).astype(np.float32)
+    model = VAEC(VAECConfig(input_shape=(30,), n_classes=2, encoder_layers=(8,), head_layers=(6,)))
+    model.fit_var_mlp_classifier(x, data.target, epochs=2, verbose=0)
+    domain = model.fit_domain(x)
+    far = x[:5] * 50.0                                     # far outside the training range
+    assert domain.score(far).distance.mean() > domain.score(x[:5]).distance.mean()
+    model.export(tmp_path / "export", domain=domain)
+    s = domain.score(x[:8])
+    z_mean, z_log_var, _ = model.encode(x[:8])
+    got = reload_and_compare(tmp_path / "export", x[:8], {
+        "probabilities": model.predict(x[:8], verbose=0), "z_mean": z_mean, "z_log_var": z_log_var,
+        "distance": s.distance, "p_values": s.p_values, "confidence": s.confidence,
+        "distance_p_value": s.distance_p_value, "in_domain": s.in_domain}, atol=1e-5)
+    assert got["in_domain"].dtype == bool

@@ -1,0 +1,139 @@
+"""Domain of validity in the latent space: is an input like the data the classifier was trained on?
+
+Two tests, fitted on the training set's latent codes:
+
+* **Isotropic distance.** An isotropic Gaussian N(c, sigma^2 I) (one scalar sigma, maximum
+  likelihood) is fitted to the *sampled* z of the training data. An input's ``distance`` is
+  ``||z_mean - c|| / sigma``: how many sigmas its code lies from the centre. ``in_domain`` is
+  ``distance <= k``. Under the fitted Gaussian ``distance^2`` follows a chi-square law with
+  ``latent_dim`` degrees of freedom, which gives ``distance_p_value``.
+* **Per-dimension test.** A diagonal Gaussian (mean m_j, standard deviation s_j) is fitted to the
+  training ``z_mean``. For a new code the statistic ``t_j = (z_j - m_j) / (s_j * sqrt(1 + 1/n))``
+  follows Student's t with ``n - 1`` degrees of freedom: the prediction-interval form of the
+  t-test, which accounts for m_j and s_j being estimated from n rows (a z-test would treat them as
+  known; the two agree for large n). ``p_values`` are two-sided per dimension; ``confidence`` is
+  the Bonferroni-combined ``min(1, d * min_j p_j)``, a valid p-value for "every dimension is
+  consistent with the training data" whatever the dependence between dimensions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import tensorflow as tf
+
+from genlab.errors import ConfigError
+
+
+@dataclasses.dataclass(frozen=True)
+class DomainScore:
+    """Scores of a batch of inputs (arrays with one row per input)."""
+
+    distance: np.ndarray
+    distance_p_value: np.ndarray
+    p_values: np.ndarray
+    confidence: np.ndarray
+    in_domain: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class LatentDomain:
+    """Fitted latent-space domain (see module docstring).
+
+    Attributes:
+        centre: Mean of the training sampled z, ``(d,)``.
+        sigma: Isotropic standard deviation of the training sampled z (scalar).
+        mean: Mean of the training z_mean, ``(d,)``.
+        std: Standard deviation of the training z_mean, ``(d,)``.
+        n: Number of training rows.
+        k: In-domain radius in sigmas.
+    """
+
+    centre: np.ndarray
+    sigma: float
+    mean: np.ndarray
+    std: np.ndarray
+    n: int
+    k: float = 3.0
+
+    @classmethod
+    def fit(cls, z_sampled: np.ndarray, z_mean: np.ndarray, k: float = 3.0) -> "LatentDomain":
+        """Fit both Gaussians to training codes ``(n, d)``.
+
+        Raises:
+            ConfigError: Fewer than 3 rows, mismatched shapes, or ``k <= 0``.
+        """
+        z_sampled, z_mean = np.asarray(z_sampled, np.float64), np.asarray(z_mean, np.float64)
+        if z_sampled.ndim != 2 or z_sampled.shape != z_mean.shape or len(z_mean) < 3:
+            raise ConfigError(
+                f"fit needs sampled z and z_mean of the same shape (n >= 3, d); received "
+                f"{z_sampled.shape} and {z_mean.shape}")
+        if k <= 0:
+            raise ConfigError(f"k must be > 0 sigmas, received {k}")
+        centre = z_sampled.mean(axis=0)
+        sigma = float(np.sqrt(np.mean((z_sampled - centre) ** 2)))  # isotropic MLE
+        std = z_mean.std(axis=0, ddof=1)
+        return cls(centre, sigma, z_mean.mean(axis=0), np.maximum(std, 1e-12), len(z_mean), float(k))
+
+    @property
+    def dim(self) -> int:
+        return len(self.centre)
+
+    def score_tensors(self, z_mean: tf.Tensor) -> dict:
+        """TensorFlow version of :meth:`score` (used inside exported SavedModels)."""
+        z = tf.cast(z_mean, tf.float64)
+        d = float(self.dim)
+        distance = tf.norm(z - self.centre, axis=-1) / self.sigma
+        # chi-square survival function with d degrees of freedom: Q(d/2, x/2)
+        distance_p = tf.math.igammac(tf.constant(d / 2.0, tf.float64), tf.square(distance) / 2.0)
+        df = float(self.n - 1)
+        t = (z - self.mean) / (self.std * np.sqrt(1.0 + 1.0 / self.n))
+        # two-sided Student-t p-value: I_{df / (df + t^2)}(df / 2, 1 / 2)
+        p = tf.math.betainc(tf.constant(df / 2, tf.float64), tf.constant(0.5, tf.float64),
+                            df / (df + tf.square(t)))
+        confidence = tf.minimum(d * tf.reduce_min(p, axis=-1), tf.constant(1.0, tf.float64))
+        return {"distance": tf.cast(distance, tf.float32),
+                "distance_p_value": tf.cast(distance_p, tf.float32),
+                "p_values": tf.cast(p, tf.float32),
+                "confidence": tf.cast(confidence, tf.float32),
+                "in_domain": distance <= self.k}
+
+    def score(self, z_mean: np.ndarray) -> DomainScore:
+        """Score latent means ``(n, d)``; see the module docstring for each field."""
+        z_mean = np.asarray(z_mean, np.float32)
+        if z_mean.ndim != 2 or z_mean.shape[1] != self.dim:
+            raise ConfigError(f"z_mean must have shape (n, {self.dim}), received {z_mean.shape}")
+        return DomainScore(**{k: v.numpy() for k, v in self.score_tensors(z_mean).items()})
+
+    def to_json(self) -> str:
+        """Serialise to JSON (arrays as lists)."""
+        d = dataclasses.asdict(self)
+        return json.dumps({k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in d.items()})
+
+    @classmethod
+    def from_json(cls, text: str) -> "LatentDomain":
+        d = json.loads(text)
+        for key in ("centre", "mean", "std"):
+            d[key] = np.asarray(d[key], np.float64)
+        return cls(**d)
+
+
+class Domain:
+    """A :class:`LatentDomain` bound to the VAEC whose encoder produced it; scores raw inputs.
+
+    Example:
+        >>> domain = model.fit_domain(x_train)
+        >>> s = domain.score(x_new)
+        >>> s.distance, s.p_values, s.confidence, s.in_domain
+    """
+
+    def __init__(self, model, latent: LatentDomain):
+        self.model = model
+        self.latent = latent
+
+    def score(self, x) -> DomainScore:
+        """Encode ``x`` (inference mode) and score its z_mean."""
+        z_mean, _, _ = self.model.encode(x)
+        return self.latent.score(z_mean)
