@@ -43,7 +43,7 @@ def breast_cancer(test_size: float = 0.2, seed: int = 42) -> Split:
     return Split(
         scaler.transform(x_tr).astype(np.float32), y_tr.astype(np.int64),
         scaler.transform(x_te).astype(np.float32), y_te.astype(np.int64),
-        tuple(data.feature_names), tuple(data.target_names),
+        tuple(str(n) for n in data.feature_names), tuple(str(n) for n in data.target_names),
     )
 
 

@@ -67,10 +67,11 @@ def _scores(model: VAEC, split: data.Split) -> dict:
 
 
 def train_pipeline(name: str, split: data.Split, seed: int, settings: StudySettings,
-                   run: RunDir | None = None, plot_latent: bool = False) -> tuple[VAEC, dict]:
+                   run: RunDir | None = None, plot_latent: bool = False,
+                   config: VAECConfig = CONFIG) -> tuple[VAEC, dict]:
     """Train one table row's strategies from scratch; return the model and its scores."""
     set_seed(seed)
-    model = VAEC(dataclasses.replace(CONFIG, seed=seed))
+    model = VAEC(dataclasses.replace(config, seed=seed))
     start, reconstruction = time.perf_counter(), None
     for strategy in PIPELINES[name]:
         callbacks = []

@@ -10,12 +10,13 @@ Example:
 from vaec.config import VAECConfig
 from vaec.domain import Domain, DomainScore, LatentDomain
 from vaec.latent import LatentPlotCallback, latent_figure
-from vaec.losses import kl_loss, kl_per_dimension, prediction_loss, reconstruction_loss
+from vaec.losses import (kl_loss, kl_per_dimension, prediction_loss, reconstruction_error,
+                         reconstruction_loss)
 from vaec.model import VAEC, build_classifier_head, build_decoder, build_encoder
 from vaec.sampling import Sampling
 
 __all__ = [
     "VAEC", "VAECConfig", "Domain", "DomainScore", "LatentDomain", "Sampling", "kl_loss", "kl_per_dimension", "prediction_loss",
-    "reconstruction_loss", "LatentPlotCallback", "latent_figure", "build_encoder",
+    "reconstruction_error", "reconstruction_loss", "LatentPlotCallback", "latent_figure", "build_encoder",
     "build_decoder", "build_classifier_head",
 ]

@@ -36,6 +36,8 @@ class DomainScore:
     p_values: np.ndarray
     confidence: np.ndarray
     in_domain: np.ndarray
+    reconstruction_error: np.ndarray | None = None
+    reconstruction_p_value: np.ndarray | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,17 +125,43 @@ class LatentDomain:
 class Domain:
     """A :class:`LatentDomain` bound to the VAEC whose encoder produced it; scores raw inputs.
 
+    Besides the latent tests it scores reconstruction: ``reconstruction_error`` (the decoder's
+    error from z_mean, summed over features) and ``reconstruction_p_value``, the fraction of
+    training rows reconstructed at least as badly, ``(count + 1) / (n + 1)``. The latter is only
+    meaningful for models whose decoder was trained (``fit_all_parts``, ``fit_autoencoder``).
+
     Example:
         >>> domain = model.fit_domain(x_train)
         >>> s = domain.score(x_new)
-        >>> s.distance, s.p_values, s.confidence, s.in_domain
+        >>> s.distance, s.p_values, s.confidence, s.in_domain, s.reconstruction_p_value
     """
 
-    def __init__(self, model, latent: LatentDomain):
+    def __init__(self, model, latent: LatentDomain, train_errors: np.ndarray):
         self.model = model
         self.latent = latent
+        self.train_errors = np.sort(np.asarray(train_errors, np.float64))
 
-    def score(self, x) -> DomainScore:
-        """Encode ``x`` (inference mode) and score its z_mean."""
-        z_mean, _, _ = self.model.encode(x)
-        return self.latent.score(z_mean)
+    def score_tensors(self, x, z_mean) -> dict:
+        """TensorFlow scores of inputs ``x`` with codes ``z_mean`` (used by the export too)."""
+        from vaec.losses import reconstruction_error
+
+        out = self.latent.score_tensors(z_mean)
+        x_hat = self.model.decoder(z_mean, training=False)
+        err = tf.cast(reconstruction_error(x, x_hat, self.model.config.reconstruction_loss), tf.float64)
+        n = len(self.train_errors)
+        below = tf.searchsorted(tf.constant(self.train_errors), err, side="left")
+        out["reconstruction_error"] = tf.cast(err, tf.float32)
+        out["reconstruction_p_value"] = tf.cast((n - below + 1) / (n + 1), tf.float32)
+        return out
+
+    def score(self, x, batch_size: int = 1024) -> DomainScore:
+        """Encode ``x`` (inference mode) and score it; see :class:`DomainScore`."""
+        from genlab.checks import check_features
+
+        x = check_features(x, self.model.config.input_shape)
+        parts = []
+        for start in range(0, len(x), batch_size):
+            xb = tf.constant(x[start:start + batch_size])
+            z_mean, _, _ = self.model.encoder(xb, training=False)
+            parts.append({k: v.numpy() for k, v in self.score_tensors(xb, z_mean).items()})
+        return DomainScore(**{k: np.concatenate([p[k] for p in parts]) for k in parts[0]})

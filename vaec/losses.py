@@ -26,17 +26,14 @@ def kl_loss(z_mean, z_log_var):
     return ops.mean(ops.sum(kl_per_dimension(z_mean, z_log_var), axis=-1))
 
 
-def reconstruction_loss(x, x_hat, kind: str = "mse"):
-    """Reconstruction error summed over features, averaged over the batch.
+def reconstruction_error(x, x_hat, kind: str = "mse"):
+    """Reconstruction error of each row, summed over features: a ``(batch,)`` tensor.
 
     Args:
         x: Targets, ``(batch, ...)``.
         x_hat: Reconstructions, same shape (probabilities for ``"bce"``).
         kind: ``"mse"`` (squared error: Gaussian likelihood up to constants) or ``"bce"``
             (binary cross-entropy for data in [0, 1], e.g. pixel intensities).
-
-    Returns:
-        Scalar loss.
     """
     if kind == "mse":
         per_element = ops.square(x - x_hat)
@@ -46,8 +43,12 @@ def reconstruction_loss(x, x_hat, kind: str = "mse"):
         per_element = -(x * ops.log(x_hat) + (1.0 - x) * ops.log(1.0 - x_hat))
     else:
         raise ValueError(f"reconstruction loss must be 'mse' or 'bce', received {kind!r}")
-    per_sample = ops.sum(ops.reshape(per_element, (ops.shape(x)[0], -1)), axis=-1)
-    return ops.mean(per_sample)
+    return ops.sum(ops.reshape(per_element, (ops.shape(x)[0], -1)), axis=-1)
+
+
+def reconstruction_loss(x, x_hat, kind: str = "mse"):
+    """:func:`reconstruction_error` averaged over the batch (a scalar)."""
+    return ops.mean(reconstruction_error(x, x_hat, kind))
 
 
 def prediction_loss(y, probabilities):

@@ -16,7 +16,7 @@ from genlab.export import export_saved_model
 from genlab.layers import apply_layer_specs
 from vaec.config import VAECConfig
 from vaec.domain import Domain, LatentDomain
-from vaec.losses import kl_loss, prediction_loss, reconstruction_loss
+from vaec.losses import kl_loss, prediction_loss, reconstruction_error, reconstruction_loss
 from vaec.sampling import Sampling
 
 #: Which metrics each strategy reports (the loss terms it composes, plus accuracies).
@@ -163,10 +163,16 @@ class VAEC(keras.Model):
 
         Returns:
             A :class:`vaec.domain.Domain` whose ``score(x)`` gives distance, p-values,
-            confidence and in_domain.
+            confidence, in_domain and the reconstruction error with its p-value.
         """
+        x = check_features(x, self.config.input_shape)
         z_mean, _, z = self.encode(x)
-        return Domain(self, LatentDomain.fit(z, z_mean, k=k))
+        errors = np.concatenate([
+            ops.convert_to_numpy(reconstruction_error(
+                x[i:i + 1024], self.decoder(z_mean[i:i + 1024], training=False),
+                self.config.reconstruction_loss))
+            for i in range(0, len(x), 1024)])
+        return Domain(self, LatentDomain.fit(z, z_mean, k=k), errors)
 
     # ----------------------------------------------------------------------------- training
     @property
@@ -339,7 +345,8 @@ class VAEC(keras.Model):
         """Export a SavedModel mapping raw features to ``{probabilities, z_mean, z_log_var}``.
 
         With a fitted ``domain`` (:meth:`fit_domain`) the outputs also hold ``distance``,
-        ``distance_p_value``, ``p_values``, ``confidence`` and ``in_domain``. The endpoint is
+        ``distance_p_value``, ``p_values``, ``confidence``, ``in_domain``,
+        ``reconstruction_error`` and ``reconstruction_p_value``. The endpoint is
         ``serve``; load it with ``tf.saved_model.load(path).serve(features)``.
         """
         if format != "tf_saved_model":
@@ -351,10 +358,11 @@ class VAEC(keras.Model):
             out = {"probabilities": self.classifier_head(z_mean, training=False),
                    "z_mean": z_mean, "z_log_var": z_log_var}
             if domain is not None:
-                out.update(domain.latent.score_tensors(z_mean))
+                out.update(domain.score_tensors(x, z_mean))
             return out
 
-        return export_saved_model(path, serve, [spec], track=[self.encoder, self.classifier_head])
+        track = [self.encoder, self.classifier_head] + ([self.decoder] if domain is not None else [])
+        return export_saved_model(path, serve, [spec], track=track)
 
     def get_config(self):
         return {**super().get_config(), "config": self.config.to_dict()}

@@ -59,11 +59,23 @@ def test_vaec_domain_scores_and_export(tmp_path):
     domain = model.fit_domain(x)
     far = x[:5] * 50.0                                     # far outside the training range
     assert domain.score(far).distance.mean() > domain.score(x[:5]).distance.mean()
+    # reconstruction p-value: empirical, (count of training errors >= e, + 1) / (n + 1)
+    s_train = domain.score(x)
+    np.testing.assert_allclose(
+        s_train.reconstruction_p_value,
+        [(np.sum(domain.train_errors >= e - 1e-4) + 1) / (len(x) + 1) for e in s_train.reconstruction_error],
+        atol=2.0 / len(x))
+    assert domain.score(far).reconstruction_p_value.max() == pytest.approx(1 / (len(x) + 1))
     model.export(tmp_path / "export", domain=domain)
     s = domain.score(x[:8])
     z_mean, z_log_var, _ = model.encode(x[:8])
-    got = reload_and_compare(tmp_path / "export", x[:8], {
+    reload_and_compare(tmp_path / "export", x[:8], {
         "probabilities": model.predict(x[:8], verbose=0), "z_mean": z_mean, "z_log_var": z_log_var,
+        "distance": s.distance, "p_values": s.p_values, "confidence": s.confidence}, atol=1e-5)
+    # the reconstruction error is a sum over 30 features: compare it at float32 precision
+    got = reload_and_compare(tmp_path / "export", x[:8], {
         "distance": s.distance, "p_values": s.p_values, "confidence": s.confidence,
-        "distance_p_value": s.distance_p_value, "in_domain": s.in_domain}, atol=1e-5)
+        "distance_p_value": s.distance_p_value, "in_domain": s.in_domain,
+        "reconstruction_error": s.reconstruction_error,
+        "reconstruction_p_value": s.reconstruction_p_value}, atol=1e-4)
     assert got["in_domain"].dtype == bool
