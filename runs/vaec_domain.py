@@ -26,7 +26,7 @@ from vaec import VAEC, VAECConfig
 
 MNIST_CONFIG = VAECConfig(input_shape=(28, 28, 1), n_classes=9, latent_dim=16, conv_filters=(32, 64),
                           encoder_layers=(128,), head_layers=(64,), reconstruction_loss="bce",
-                          classifier_kl_weight=0.01)
+                          classifier_kl_weight=0.01, prediction_weight=100.0)
 STRATEGIES = ("all_parts", "var_mlp_classifier")
 
 

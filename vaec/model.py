@@ -11,7 +11,7 @@ from keras import ops
 
 from genlab.checks import check_features, check_labels
 from genlab.distribute import scale_for_replicas
-from genlab.errors import LabelError, unknown_name
+from genlab.errors import ConfigError, LabelError, unknown_name
 from genlab.export import export_saved_model
 from genlab.layers import apply_layer_specs
 from vaec.config import VAECConfig
@@ -284,8 +284,9 @@ class VAEC(keras.Model):
         x, y = self._checked(x, y, needs_labels, "x", "y")
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (1, 2):
-                raise unknown_name("validation_data form", type(validation_data).__name__,
-                                   ["(x_val, y_val)", "(x_val,) for autoencoder"])
+                raise ConfigError(
+                    f"validation_data must be a tuple (x_val, y_val), or (x_val,) for "
+                    f"fit_autoencoder; received {type(validation_data).__name__}")
             vx = validation_data[0]
             vy = validation_data[1] if len(validation_data) == 2 else None
             vx, vy = self._checked(vx, vy, needs_labels, "validation x", "validation y")

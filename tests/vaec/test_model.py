@@ -150,6 +150,8 @@ def test_bad_input_raises_named_errors(cancer):
         model.fit_strategy("mlp", x, y)
     with pytest.raises(UnknownNameError, match="unknown option 'epoch'"):
         model.fit_all_parts(x, y, epoch=3)
+    with pytest.raises(ConfigError, match="validation_data must be a tuple"):
+        model.fit_mlp_classifier(x, y, verbose=0, validation_data=x[:10])
     with pytest.raises(ConfigError, match="reconstruction_loss must be"):
         small_config(reconstruction_loss="l1")
     with pytest.raises(ConfigError, match="not divisible"):
