@@ -45,7 +45,8 @@ def main(options: RunOptions) -> RunDir:
             records.append(row)
             print(f"  {name:8s} seed {seed}: distance {before:.4f} -> {row['distance_after']:.4f}, "
                   f"x spread {row['x_spread']:.3f} ({row['seconds']:.1f} s)", flush=True)
-    table = aggregate(records, ["model", "steps"], ["distance_before", "distance_after", "x_spread", "seconds"])
+    values = ["distance_before", "distance_after", "x_spread", "seconds"]
+    table = aggregate(records, ["model", "steps"], values)
     notes = ("Distance: mean Euclidean distance of 1000 generated points to the arc {(t, t^2): |t| <= 1} "
              "(0 for the real data; 0.27 for a Gaussian with the data's mean and covariance). "
              "Frames of seed 0 are in plots/<model>_seed0/ and in TensorBoard (images tab).")
