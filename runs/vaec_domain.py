@@ -5,7 +5,9 @@ positives): (i) MNIST trained on digits 0-8, the held-out digit 9 as the shift; 
 images against the same model; (iii) breast cancer, test rows whose 30 values are permuted across
 columns. Scores: the isotropic ``distance`` in sigmas, ``1 - confidence`` of the per-dimension
 Student-t tests, ``1 - reconstruction p-value`` (how unusual the decoder's error is among the
-training rows; meaningful where the decoder was trained), and the baseline
+training rows; meaningful where the decoder was trained), ``1 - typicality p-value`` (two-sided
+empirical test of the distance), ``1 - combined p-value`` (Bonferroni of the tests that apply),
+and the baseline
 ``1 - max softmax probability`` of the same classifier.
 MNIST needs ``--data-dir`` (a folder with ``mnist.npz``) unless keras can download it.
 """
@@ -35,6 +37,8 @@ def _scores(model: VAEC, domain, x) -> dict:
     probs = model.predict(x, verbose=0, batch_size=512)
     return {"distance": s.distance, "1 - confidence": 1.0 - s.confidence,
             "1 - reconstruction p-value": 1.0 - s.reconstruction_p_value,
+            "1 - typicality p-value": 1.0 - s.typicality_p_value,
+            "1 - combined p-value": 1.0 - s.combined_p_value,
             "1 - max softmax (baseline)": 1.0 - probs.max(axis=1)}
 
 

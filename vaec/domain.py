@@ -36,8 +36,10 @@ class DomainScore:
     p_values: np.ndarray
     confidence: np.ndarray
     in_domain: np.ndarray
+    typicality_p_value: np.ndarray | None = None
     reconstruction_error: np.ndarray | None = None
     reconstruction_p_value: np.ndarray | None = None
+    combined_p_value: np.ndarray | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,24 +124,49 @@ class LatentDomain:
         return cls(**d)
 
 
+def _empirical_tail(sorted_ref: np.ndarray, values, upper: bool):
+    """Empirical one-sided p-value ``(count + 1) / (n + 1)`` of ``values`` among ``sorted_ref``."""
+    n = len(sorted_ref)
+    ref = tf.constant(sorted_ref)
+    if upper:  # count of reference values >= value
+        count = n - tf.searchsorted(ref, values, side="left")
+    else:      # count of reference values <= value
+        count = tf.searchsorted(ref, values, side="right")
+    return tf.cast(count + 1, tf.float64) / (n + 1)
+
+
 class Domain:
     """A :class:`LatentDomain` bound to the VAEC whose encoder produced it; scores raw inputs.
 
-    Besides the latent tests it scores reconstruction: ``reconstruction_error`` (the decoder's
-    error from z_mean, summed over features) and ``reconstruction_p_value``, the fraction of
-    training rows reconstructed at least as badly, ``(count + 1) / (n + 1)``. The latter is only
-    meaningful for models whose decoder was trained (``fit_all_parts``, ``fit_autoencoder``).
+    Besides the Gaussian tests of :class:`LatentDomain` it adds two empirical tests, calibrated
+    on the training rows themselves:
+
+    * ``typicality_p_value``: two-sided, of the input's ``distance`` among the training rows'
+      distances. Inputs unlike the training data are often mapped *closer* to the centre than
+      training data (noise images land near the origin of a VAE's latent space), which a
+      one-sided distance misses; a typicality test flags both sides (Nalisnick et al. 2019,
+      "Detecting out-of-distribution inputs to deep generative models using typicality").
+    * ``reconstruction_p_value``: share of training rows the decoder reconstructs at least as
+      badly, ``(count + 1) / (n + 1)``; used only when the decoder was trained
+      (``fit_all_parts`` or ``fit_autoencoder`` ran), otherwise reported but left out of the
+      combination.
+
+    ``combined_p_value`` is the Bonferroni combination ``min(1, m * min(p))`` of ``confidence``,
+    ``typicality_p_value`` and, where it applies, ``reconstruction_p_value`` (m tests).
 
     Example:
         >>> domain = model.fit_domain(x_train)
         >>> s = domain.score(x_new)
-        >>> s.distance, s.p_values, s.confidence, s.in_domain, s.reconstruction_p_value
+        >>> s.distance, s.in_domain, s.confidence, s.typicality_p_value, s.combined_p_value
     """
 
-    def __init__(self, model, latent: LatentDomain, train_errors: np.ndarray):
+    def __init__(self, model, latent: LatentDomain, train_errors: np.ndarray,
+                 train_distances: np.ndarray, use_reconstruction: bool):
         self.model = model
         self.latent = latent
         self.train_errors = np.sort(np.asarray(train_errors, np.float64))
+        self.train_distances = np.sort(np.asarray(train_distances, np.float64))
+        self.use_reconstruction = bool(use_reconstruction)
 
     def score_tensors(self, x, z_mean) -> dict:
         """TensorFlow scores of inputs ``x`` with codes ``z_mean`` (used by the export too)."""
@@ -148,10 +175,20 @@ class Domain:
         out = self.latent.score_tensors(z_mean)
         x_hat = self.model.decoder(z_mean, training=False)
         err = tf.cast(reconstruction_error(x, x_hat, self.model.config.reconstruction_loss), tf.float64)
-        n = len(self.train_errors)
-        below = tf.searchsorted(tf.constant(self.train_errors), err, side="left")
+        recon_p = _empirical_tail(self.train_errors, err, upper=True)
+        dist = tf.cast(out["distance"], tf.float64)
+        typical_p = tf.minimum(2.0 * tf.minimum(_empirical_tail(self.train_distances, dist, False),
+                                                _empirical_tail(self.train_distances, dist, True)),
+                               tf.constant(1.0, tf.float64))
+        tests = [tf.cast(out["confidence"], tf.float64), typical_p]
+        if self.use_reconstruction:
+            tests.append(recon_p)
+        combined = tf.minimum(len(tests) * tf.reduce_min(tf.stack(tests, axis=-1), axis=-1),
+                              tf.constant(1.0, tf.float64))
+        out["typicality_p_value"] = tf.cast(typical_p, tf.float32)
         out["reconstruction_error"] = tf.cast(err, tf.float32)
-        out["reconstruction_p_value"] = tf.cast((n - below + 1) / (n + 1), tf.float32)
+        out["reconstruction_p_value"] = tf.cast(recon_p, tf.float32)
+        out["combined_p_value"] = tf.cast(combined, tf.float32)
         return out
 
     def score(self, x, batch_size: int = 1024) -> DomainScore:

@@ -120,6 +120,8 @@ class VAEC(keras.Model):
         self.decoder = build_decoder(self.config)
         self.classifier_head = build_classifier_head(self.config)
         self.strategy = "all_parts"
+        #: Strategies ``fit_strategy`` has run (decides whether the decoder can judge inputs).
+        self.trained_strategies: set[str] = set()
         self._trackers = {name: keras.metrics.Mean(name=name) for name in STRATEGY_METRICS["all_parts"]}
         self._strategy_optimizers: dict[str, keras.optimizers.Optimizer] = {}
         # The sub-models are built; marking the wrapper built keeps fit from tracing a build
@@ -163,7 +165,7 @@ class VAEC(keras.Model):
 
         Returns:
             A :class:`vaec.domain.Domain` whose ``score(x)`` gives distance, p-values,
-            confidence, in_domain and the reconstruction error with its p-value.
+            confidence, in_domain, typicality, reconstruction and combined p-values.
         """
         x = check_features(x, self.config.input_shape)
         z_mean, _, z = self.encode(x)
@@ -172,7 +174,10 @@ class VAEC(keras.Model):
                 x[i:i + 1024], self.decoder(z_mean[i:i + 1024], training=False),
                 self.config.reconstruction_loss))
             for i in range(0, len(x), 1024)])
-        return Domain(self, LatentDomain.fit(z, z_mean, k=k), errors)
+        latent = LatentDomain.fit(z, z_mean, k=k)
+        distances = np.linalg.norm(z_mean - latent.centre, axis=1) / latent.sigma
+        decoder_trained = bool(self.trained_strategies & {"all_parts", "autoencoder"})
+        return Domain(self, latent, errors, distances, use_reconstruction=decoder_trained)
 
     # ----------------------------------------------------------------------------- training
     @property
@@ -300,6 +305,7 @@ class VAEC(keras.Model):
             self._strategy_optimizers[strategy] = optimizer
             self.compile(optimizer=optimizer, jit_compile=jit_compile)
         fit_args = (x,) if y is None else (x, y)
+        self.trained_strategies.add(strategy)
         return self.fit(*fit_args, epochs=epochs, batch_size=batch_size,
                         validation_data=validation_data, callbacks=callbacks, verbose=verbose,
                         **fit_kwargs)
@@ -347,7 +353,8 @@ class VAEC(keras.Model):
 
         With a fitted ``domain`` (:meth:`fit_domain`) the outputs also hold ``distance``,
         ``distance_p_value``, ``p_values``, ``confidence``, ``in_domain``,
-        ``reconstruction_error`` and ``reconstruction_p_value``. The endpoint is
+        ``typicality_p_value``, ``reconstruction_error``, ``reconstruction_p_value`` and
+        ``combined_p_value``. The endpoint is
         ``serve``; load it with ``tf.saved_model.load(path).serve(features)``.
         """
         if format != "tf_saved_model":

@@ -66,6 +66,19 @@ def test_vaec_domain_scores_and_export(tmp_path):
         [(np.sum(domain.train_errors >= e - 1e-4) + 1) / (len(x) + 1) for e in s_train.reconstruction_error],
         atol=2.0 / len(x))
     assert domain.score(far).reconstruction_p_value.max() == pytest.approx(1 / (len(x) + 1))
+    # typicality: two-sided empirical p of the distance among the training distances
+    d = s_train.distance.astype(np.float64)
+    ref = domain.train_distances
+    lo = (np.searchsorted(ref, d, side="right") + 1) / (len(ref) + 1)
+    hi = (len(ref) - np.searchsorted(ref, d, side="left") + 1) / (len(ref) + 1)
+    np.testing.assert_allclose(s_train.typicality_p_value, np.minimum(1, 2 * np.minimum(lo, hi)),
+                               atol=3.0 / len(x))
+    # only var_mlp_classifier ran: the untrained decoder is left out of the combination
+    assert not domain.use_reconstruction
+    np.testing.assert_allclose(
+        s_train.combined_p_value,
+        np.minimum(1, 2 * np.minimum(s_train.confidence, s_train.typicality_p_value)), atol=1e-6)
+
     model.export(tmp_path / "export", domain=domain)
     s = domain.score(x[:8])
     z_mean, z_log_var, _ = model.encode(x[:8])
@@ -76,6 +89,9 @@ def test_vaec_domain_scores_and_export(tmp_path):
     got = reload_and_compare(tmp_path / "export", x[:8], {
         "distance": s.distance, "p_values": s.p_values, "confidence": s.confidence,
         "distance_p_value": s.distance_p_value, "in_domain": s.in_domain,
-        "reconstruction_error": s.reconstruction_error,
-        "reconstruction_p_value": s.reconstruction_p_value}, atol=1e-4)
+        "reconstruction_error": s.reconstruction_error, "typicality_p_value": s.typicality_p_value,
+        "reconstruction_p_value": s.reconstruction_p_value, "combined_p_value": s.combined_p_value},
+        atol=1e-4)
     assert got["in_domain"].dtype == bool
+    model.fit_autoencoder(x, epochs=1, verbose=0)  # a trained decoder joins the combination
+    assert model.fit_domain(x).use_reconstruction
