@@ -52,6 +52,30 @@ class StudySettings:
                                    epochs=options.epochs or base.epochs)
 
 
+def best_remedy(table: list[dict]) -> tuple[dict, str]:
+    """Mark the remedy with the highest mean macro F1 and compare it with the baseline.
+
+    Adds ``macro_f1_gain`` (mean macro F1 minus the baseline's) and ``best`` (``"yes"`` / ``""``)
+    to every row of the aggregated ``table`` in place.
+
+    Returns:
+        ``(best_row, sentence)``: the chosen row and a one-line verdict for the notes.
+    """
+    baseline = next(r for r in table if r["remedy"] == "baseline")
+    candidates = [r for r in table if r["remedy"] != "baseline"]
+    best = max(candidates, key=lambda r: r["macro_f1"])
+    for r in table:
+        r["macro_f1_gain"] = r["macro_f1"] - baseline["macro_f1"]
+        r["best"] = "yes" if r is best else ""
+    spread = (best["macro_f1_std"] or 0.0) + (baseline["macro_f1_std"] or 0.0)
+    beyond = "more" if best["macro_f1_gain"] > spread else "less"
+    sentence = (f"Best remedy by macro F1: **{best['remedy']}** {best['macro_f1']:.4f} ± "
+                f"{best['macro_f1_std']:.4f} vs baseline {baseline['macro_f1']:.4f} ± "
+                f"{baseline['macro_f1_std']:.4f} ({best['macro_f1_gain']:+.4f}, {beyond} than the "
+                f"sum of the two seed standard deviations, {spread:.4f}).")
+    return best, sentence
+
+
 def main(options: RunOptions) -> RunDir:
     settings = StudySettings.from_options(options)
     run = RunDir("imbalance", options.out)
@@ -87,6 +111,7 @@ def main(options: RunOptions) -> RunDir:
                   f"({row['seconds']:.1f} s)", flush=True)
     values = ["accuracy", "balanced_accuracy", "macro_f1", *[f"recall_{c}" for c in names], "seconds"]
     table = aggregate(records, ["remedy"], values)
+    best, verdict = best_remedy(table)
     counts = [int(round(s * 100)) for s in settings.shares]
     notes = (
         f"Training subset: MNIST digits {', '.join(names)} with shares "
@@ -98,11 +123,13 @@ def main(options: RunOptions) -> RunDir:
         "sampler drawing classes equally (epoch = 3 x majority / 3 x minority count); `smote` "
         "imbalanced-learn SMOTE on flattened images; `augment` RandomRotation(0.05) + "
         "RandomTranslation(0.1) + RandomZoom(0.1), no flips, minorities filled up to the majority "
-        "count offline.\nConfusion matrices of seed 0 are in `plots/`."
+        "count offline.\nConfusion matrices of seed 0 are in `plots/`.\n"
+        f"`macro_f1_gain`: mean macro F1 minus the baseline's. {verdict}"
     )
-    columns = ["remedy", "accuracy", "balanced_accuracy", "macro_f1",
-               *[f"recall_{c}" for c in names], "seconds", "n_seeds"]
+    columns = ["remedy", "accuracy", "balanced_accuracy", "macro_f1", "macro_f1_gain",
+               *[f"recall_{c}" for c in names], "seconds", "n_seeds", "best"]
     run.write_results(table, "Imbalanced MNIST (88/8/4 %): remedies compared", columns, notes)
+    print(verdict, flush=True)
     print((run.path / "results.md").read_text())
     run.print_paths()
     return run
