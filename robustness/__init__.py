@@ -19,6 +19,7 @@ from robustness.imbalance import (
     train_classifier)
 from robustness.lr_sweep import (
     OPTIMIZERS, RangeTestResult, lr_grid, lr_range_test, lr_sweep, make_optimizer, plot_loss_curves)
+from robustness.models import mnist_cnn
 
 __all__ = [
     # attacks
@@ -32,4 +33,6 @@ __all__ = [
     # learning rates
     "OPTIMIZERS", "make_optimizer", "lr_grid", "lr_sweep", "plot_loss_curves", "lr_range_test",
     "RangeTestResult",
+    # models
+    "mnist_cnn",
 ]

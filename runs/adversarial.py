@@ -26,6 +26,7 @@ from genlab.runner import RunDir, RunOptions, aggregate
 from genlab.tensorboard import scalar_callback
 from robustness.adversarial import AdversarialTrainer, plot_robustness_curves, robustness_curve
 from robustness.attacks import fgsm, pgd, targeted_noise
+from robustness.models import mnist_cnn
 
 EPSILONS = (0.0, 0.05, 0.1, 0.2, 0.3)
 #: Training variants: None for standard training, else AdversarialTrainer settings.
@@ -77,16 +78,7 @@ class StudySettings:
 def build_cnn(seed: int) -> keras.Model:
     """MNIST CNN ``(28, 28, 1) -> 10 probabilities``: conv32-pool-conv64-pool-dense128."""
     keras.utils.set_random_seed(seed)
-    return keras.Sequential([
-        keras.Input((28, 28, 1)),
-        keras.layers.Conv2D(32, 3, activation="relu"),
-        keras.layers.MaxPooling2D(),
-        keras.layers.Conv2D(64, 3, activation="relu"),
-        keras.layers.MaxPooling2D(),
-        keras.layers.Flatten(),
-        keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dense(10, activation="softmax"),
-    ], name="mnist_cnn")
+    return mnist_cnn((32, 64), 128)
 
 
 def make_optimizer(settings: StudySettings, variant: str, n: int) -> keras.optimizers.Optimizer:

@@ -18,6 +18,7 @@ import numpy as np
 from genlab import data
 from genlab.runner import RunDir, RunOptions
 from robustness.lr_sweep import lr_grid, lr_range_test, lr_sweep, make_optimizer, plot_loss_curves
+from robustness.models import mnist_cnn
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,16 +39,7 @@ class StudySettings:
 
 def build_cnn() -> keras.Model:
     """MNIST CNN ``(28, 28, 1) -> 10 probabilities``: conv16-pool-conv32-pool-dense64."""
-    return keras.Sequential([
-        keras.Input((28, 28, 1)),
-        keras.layers.Conv2D(16, 3, activation="relu"),
-        keras.layers.MaxPooling2D(),
-        keras.layers.Conv2D(32, 3, activation="relu"),
-        keras.layers.MaxPooling2D(),
-        keras.layers.Flatten(),
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(10, activation="softmax"),
-    ], name="mnist_cnn")
+    return mnist_cnn((16, 32), 64)
 
 
 def _accuracy(model, x, y) -> float:
