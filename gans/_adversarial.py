@@ -1,7 +1,8 @@
 """Shared machinery of the adversarial models: noise, labels, the two-player step, config.
 
 Subclasses (:class:`~gans.GAN`, :class:`~gans.WGAN`, :class:`~gans.WGANGP`) supply the losses
-through three hooks: ``_critic_terms``, ``_generator_loss`` and ``_after_critic_update``.
+through three hooks: ``_critic_terms``, ``_generator_loss`` and ``_after_critic_update``. The two
+Wasserstein models share :class:`WassersteinModel` (critic naming, ``n_critic``, generator loss).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from gans.losses import wasserstein_generator_loss
 from genlab.distribute import scale_for_replicas
 from genlab.errors import ConfigError, LabelError
 
@@ -271,3 +273,37 @@ class AdversarialModel(keras.Model):
         generator = keras.saving.deserialize_keras_object(config.pop("generator"))
         discriminator = keras.saving.deserialize_keras_object(config.pop(cls._D_KEY))
         return cls(generator, discriminator, **config)
+
+
+class WassersteinModel(AdversarialModel):
+    """Common part of the Wasserstein models: a ``critic``, ``n_critic`` critic updates per
+    generator update, and the generator loss ``-E f(G(z))``.
+
+    Args:
+        generator: Model ``(batch, latent_dim + n_classes) -> (batch, *sample_shape)``.
+        critic: Model from samples (+ label channels) to ``(batch, 1)`` scores.
+        n_critic: Critic updates per generator update (>= 1).
+        n_classes: Number of classes of a conditional model; 0 for unconditional.
+        seed: Integer seed of the noise stream.
+        **kwargs: Standard ``keras.Model`` arguments.
+    """
+
+    _D_KEY = "critic"
+
+    def __init__(self, generator: keras.Model, critic: keras.Model, n_critic: int = 5, n_classes: int = 0,
+                 seed: int | None = None, **kwargs):
+        super().__init__(generator, critic, n_classes=n_classes, d_steps=_positive_int("n_critic", n_critic),
+                         g_steps=1, seed=seed, **kwargs)
+
+    @property
+    def critic(self) -> keras.Model:
+        """The critic network (same object as ``discriminator``)."""
+        return self.discriminator
+
+    @property
+    def n_critic(self) -> int:
+        """Critic updates per generator update (``d_steps``)."""
+        return self.d_steps
+
+    def _generator_loss(self, fake_scores):
+        return wasserstein_generator_loss(fake_scores)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import keras
 
-from gans._adversarial import AdversarialModel, _positive_int
-from gans.losses import clip_weights, wasserstein_critic_loss, wasserstein_generator_loss
+from gans._adversarial import WassersteinModel
+from gans.losses import clip_weights, wasserstein_critic_loss
 from genlab.errors import ConfigError
 
 
 @keras.saving.register_keras_serializable(package="gans")
-class WGAN(AdversarialModel):
+class WGAN(WassersteinModel):
     """WGAN: a critic kept (roughly) Lipschitz by clipping its weights into ``[-c, c]``.
 
     Each train step runs ``n_critic`` critic updates, clipping after each, then one generator
@@ -37,32 +37,18 @@ class WGAN(AdversarialModel):
         >>> wgan.fit(points, epochs=100, batch_size=64)
     """
 
-    _D_KEY = "critic"
     METRIC_NAMES = ("d_loss", "g_loss", "wasserstein")
 
     def __init__(self, generator, critic, clip_value: float = 0.01, n_critic: int = 5,
                  n_classes: int = 0, seed: int | None = None, **kwargs):
         if not isinstance(clip_value, (int, float)) or not clip_value > 0:
             raise ConfigError(f"clip_value must be > 0, received {clip_value!r}; the paper uses 0.01")
-        super().__init__(generator, critic, n_classes=n_classes,
-                         d_steps=_positive_int("n_critic", n_critic), g_steps=1, seed=seed, **kwargs)
+        super().__init__(generator, critic, n_critic=n_critic, n_classes=n_classes, seed=seed, **kwargs)
         self.clip_value = float(clip_value)
-
-    @property
-    def critic(self) -> keras.Model:
-        """The critic network (same object as ``discriminator``)."""
-        return self.discriminator
-
-    @property
-    def n_critic(self) -> int:
-        return self.d_steps
 
     def _critic_terms(self, real, fake, one_hot) -> dict:
         loss = wasserstein_critic_loss(self._critic(real, one_hot), self._critic(fake, one_hot))
         return {"d_loss": loss, "wasserstein": -loss}
-
-    def _generator_loss(self, fake_scores):
-        return wasserstein_generator_loss(fake_scores)
 
     def _after_critic_update(self) -> None:
         clip_weights(self.discriminator.trainable_variables, self.clip_value)

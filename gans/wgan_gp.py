@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import keras
 
-from gans._adversarial import AdversarialModel, _positive_int
-from gans.losses import gradient_penalty, wasserstein_critic_loss, wasserstein_generator_loss
+from gans._adversarial import WassersteinModel
+from gans.losses import gradient_penalty, wasserstein_critic_loss
 from gans.networks import has_batch_norm
 from genlab.errors import ConfigError
 
 
 @keras.saving.register_keras_serializable(package="gans")
-class WGANGP(AdversarialModel):
+class WGANGP(WassersteinModel):
     """WGAN-GP: critic loss ``E f(G(z)) - E f(x) + lambda * E (|grad f(x_hat)| - 1)^2``.
 
     ``x_hat`` mixes real and generated samples with ``alpha ~ U[0, 1]`` per sample (see
@@ -43,7 +43,6 @@ class WGANGP(AdversarialModel):
         >>> sevens = model.generate(16, labels=7)
     """
 
-    _D_KEY = "critic"
     METRIC_NAMES = ("d_loss", "g_loss", "wasserstein", "gradient_penalty")
 
     def __init__(self, generator, critic, gp_weight: float = 10.0, n_critic: int = 5,
@@ -55,28 +54,15 @@ class WGANGP(AdversarialModel):
                 f"critic {critic.name!r} contains BatchNormalization, which breaks the per-sample "
                 "gradient penalty; build it without (e.g. dcgan_critic(batch_norm=False)) or use "
                 "LayerNormalization")
-        super().__init__(generator, critic, n_classes=n_classes,
-                         d_steps=_positive_int("n_critic", n_critic), g_steps=1, seed=seed, **kwargs)
+        super().__init__(generator, critic, n_critic=n_critic, n_classes=n_classes, seed=seed, **kwargs)
         self.gp_weight = float(gp_weight)
         self.one_sided = bool(one_sided)
-
-    @property
-    def critic(self) -> keras.Model:
-        """The critic network (same object as ``discriminator``)."""
-        return self.discriminator
-
-    @property
-    def n_critic(self) -> int:
-        return self.d_steps
 
     def _critic_terms(self, real, fake, one_hot) -> dict:
         w_loss = wasserstein_critic_loss(self._critic(real, one_hot), self._critic(fake, one_hot))
         gp = gradient_penalty(lambda x, training: self._critic(x, one_hot, training), real, fake,
                               seed=self.seed_generator, one_sided=self.one_sided)
         return {"d_loss": w_loss + self.gp_weight * gp, "wasserstein": -w_loss, "gradient_penalty": gp}
-
-    def _generator_loss(self, fake_scores):
-        return wasserstein_generator_loss(fake_scores)
 
     def _default_optimizer(self):
         return keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)

@@ -30,6 +30,14 @@ class UnknownNameError(GenlabError, ValueError):
     """A name (strategy, run, option) is not one of the known choices."""
 
 
+class NotFittedError(ConfigError):
+    """A transformer or model was used before ``fit``."""
+
+
+class ChecksumError(GenlabError, OSError):
+    """A downloaded or cached file does not have the expected sha256."""
+
+
 def unknown_name(kind: str, received: str, choices) -> UnknownNameError:
     """Build an :class:`UnknownNameError` listing the valid choices.
 

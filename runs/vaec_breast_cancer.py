@@ -12,8 +12,6 @@ from __future__ import annotations
 import dataclasses
 import time
 
-import keras
-import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
 from genlab import data

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from genlab.errors import ConfigError, GenlabError, unknown_name
+from genlab.errors import ChecksumError, ConfigError, GenlabError, unknown_name
 
 #: Column names of Adult, in file order; ``income`` is the target.
 ADULT_COLUMNS = (
@@ -47,10 +47,6 @@ ADULT_URL = "https://archive.ics.uci.edu/ml/machine-learning-databases/adult/"
 ADULT_ROWS = {"train": 32561, "test": 16281}
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
-
-
-class ChecksumError(GenlabError, OSError):
-    """A downloaded or cached file does not have the expected sha256."""
 
 
 def _sha256(raw: bytes) -> str:

@@ -17,11 +17,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from genlab.errors import ConfigError, InputShapeError, InvalidValueError, LabelError
-
-
-class NotFittedError(ConfigError):
-    """A transformer or model was used before ``fit``."""
+from genlab.errors import (ConfigError, InputShapeError, InvalidValueError, LabelError,
+                           NotFittedError)
 
 
 @dataclasses.dataclass(frozen=True)
