@@ -14,9 +14,11 @@ from vaec.losses import (kl_loss, kl_per_dimension, prediction_loss, reconstruct
                          reconstruction_loss)
 from vaec.model import VAEC, build_classifier_head, build_decoder, build_encoder
 from vaec.sampling import Sampling
+from vaec.semisup import CLASSIFIERS, M1, M1Config, balanced_label_indices
 
 __all__ = [
     "VAEC", "VAECConfig", "Domain", "DomainScore", "LatentDomain", "Sampling", "kl_loss", "kl_per_dimension", "prediction_loss",
     "reconstruction_error", "reconstruction_loss", "LatentPlotCallback", "latent_figure", "build_encoder",
-    "build_decoder", "build_classifier_head",
+    "build_decoder", "build_classifier_head", "M1", "M1Config", "CLASSIFIERS",
+    "balanced_label_indices",
 ]
