@@ -45,6 +45,23 @@ class RunOptions:
     quick: bool = False
 
 
+def with_options(settings, options: RunOptions, **extra):
+    """Apply ``--seeds`` / ``--epochs`` to a frozen settings dataclass that has those fields.
+
+    Args:
+        settings: The run's full or quick settings (a frozen dataclass).
+        options: The parsed command line.
+        **extra: More fields to replace (e.g. other epoch counts that ``--epochs`` also sets).
+
+    Returns:
+        A copy of ``settings`` with the given options applied.
+    """
+    names = {f.name for f in dataclasses.fields(settings)}
+    changes = {k: getattr(options, k) for k in ("seeds", "epochs")
+               if k in names and getattr(options, k)}
+    return dataclasses.replace(settings, **changes, **extra)
+
+
 class RunDir:
     """A run directory with the standard layout (see module docstring).
 

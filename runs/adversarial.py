@@ -22,7 +22,7 @@ import keras
 import numpy as np
 
 from genlab import data
-from genlab.runner import RunDir, RunOptions, aggregate
+from genlab.runner import RunDir, RunOptions, aggregate, with_options
 from genlab.tensorboard import scalar_callback
 from robustness.adversarial import AdversarialTrainer, plot_robustness_curves, robustness_curve
 from robustness.attacks import fgsm, pgd, targeted_noise
@@ -67,9 +67,7 @@ class StudySettings:
         base = (cls(seeds=1, epochs=1, pgd_epochs=1, n_train=3000, n_test=300, n_targeted=50,
                     pgd_steps=5, n_madry=300)
                 if options.quick else cls())
-        return dataclasses.replace(base, seeds=options.seeds or base.seeds,
-                                   epochs=options.epochs or base.epochs,
-                                   pgd_epochs=options.epochs or base.pgd_epochs)
+        return with_options(base, options, pgd_epochs=options.epochs or base.pgd_epochs)
 
     def epochs_of(self, variant: str) -> int:
         return self.pgd_epochs if variant == "pgd_adversarial" else self.epochs

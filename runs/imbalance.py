@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from genlab import data
-from genlab.runner import RunDir, RunOptions, aggregate
+from genlab.runner import RunDir, RunOptions, aggregate, with_options
 from genlab.tensorboard import scalar_callback
 from robustness.imbalance import (
     DEFAULT_SHARES, classification_report, confusion_matrix_figure, make_imbalanced, train_classifier)
@@ -47,9 +47,7 @@ class StudySettings:
 
     @classmethod
     def from_options(cls, options: RunOptions) -> "StudySettings":
-        base = cls(n_train=2000, seeds=1, epochs=2) if options.quick else cls()
-        return dataclasses.replace(base, seeds=options.seeds or base.seeds,
-                                   epochs=options.epochs or base.epochs)
+        return with_options(cls(n_train=2000, seeds=1, epochs=2) if options.quick else cls(), options)
 
 
 def best_remedy(table: list[dict]) -> tuple[dict, str]:

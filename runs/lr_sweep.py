@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from genlab import data
-from genlab.runner import RunDir, RunOptions
+from genlab.runner import RunDir, RunOptions, with_options
 from robustness.lr_sweep import lr_grid, lr_range_test, lr_sweep, make_optimizer, plot_loss_curves
 from robustness.models import mnist_cnn
 
@@ -33,8 +33,8 @@ class StudySettings:
 
     @classmethod
     def from_options(cls, options: RunOptions) -> "StudySettings":
-        base = cls(n_train=2000, epochs=2, range_steps=100) if options.quick else cls()
-        return dataclasses.replace(base, epochs=options.epochs or base.epochs)
+        return with_options(cls(n_train=2000, epochs=2, range_steps=100) if options.quick else cls(),
+                            options)
 
 
 def build_cnn() -> keras.Model:

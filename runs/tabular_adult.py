@@ -24,7 +24,7 @@ import tensorflow as tf
 from sklearn.model_selection import train_test_split
 
 from genlab.export import export_saved_model, reload_and_compare
-from genlab.runner import RunDir, RunOptions, aggregate
+from genlab.runner import RunDir, RunOptions, aggregate, with_options
 from genlab.seeding import set_seed
 from genlab.tensorboard import scalar_callback
 from tabular import (AutoencoderGAN, AutoencoderGANConfig, TabularCGAN, TabularDataset, TabularGAN,
@@ -53,9 +53,7 @@ class StudySettings:
     @classmethod
     def from_options(cls, options: RunOptions) -> "StudySettings":
         base = QUICK if options.quick else cls()
-        return dataclasses.replace(base, seeds=options.seeds or base.seeds,
-                                   epochs=options.epochs or base.epochs,
-                                   ae_epochs=options.epochs or base.ae_epochs)
+        return with_options(base, options, ae_epochs=options.epochs or base.ae_epochs)
 
 
 QUICK = StudySettings(seeds=1, epochs=4, ae_epochs=4, warmup=1, patience=2, train_rows=4000)

@@ -16,7 +16,7 @@ from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
 from genlab import data
 from genlab.export import reload_and_compare
-from genlab.runner import RunDir, RunOptions, aggregate
+from genlab.runner import RunDir, RunOptions, aggregate, with_options
 from genlab.seeding import set_seed
 from genlab.tensorboard import scalar_callback
 from vaec import VAEC, LatentPlotCallback, VAECConfig
@@ -48,9 +48,7 @@ class StudySettings:
     def from_options(cls, options: RunOptions, default: "StudySettings | None" = None):
         """Settings from the command line: ``default`` (or full / ``--quick`` sizes) with
         ``--seeds`` and ``--epochs`` applied."""
-        base = default or (QUICK if options.quick else cls())
-        return dataclasses.replace(base, seeds=options.seeds or base.seeds,
-                                   epochs=options.epochs or base.epochs)
+        return with_options(default or (QUICK if options.quick else cls()), options)
 
 
 #: The ``--quick`` sizes, also the quickstart's: about a minute on two CPU cores.

@@ -18,3 +18,23 @@ def test_aggregate_mean_std_and_markdown(tmp_path):
     md, js = run.write_results(rows, "Title", ["model", "acc"], notes="a note")
     assert json.loads(js.read_text())[1]["model"] == "b"
     assert md.read_text().startswith("# Title") and "a note" in md.read_text()
+
+
+def test_with_options_applies_seeds_and_epochs_only_where_set():
+    import dataclasses
+
+    from genlab.runner import RunOptions, with_options
+
+    @dataclasses.dataclass(frozen=True)
+    class S:
+        seeds: int = 5
+        epochs: int = 10
+        other: int = 1
+
+    @dataclasses.dataclass(frozen=True)
+    class NoSeeds:
+        epochs: int = 3
+
+    assert with_options(S(), RunOptions()) == S()
+    assert with_options(S(), RunOptions(seeds=2, epochs=4), other=7) == S(2, 4, 7)
+    assert with_options(NoSeeds(), RunOptions(seeds=2, epochs=9)) == NoSeeds(9)
