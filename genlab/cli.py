@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, help="number of seeds (default: the run's own)")
     p.add_argument("--epochs", type=int, help="training epochs (default: the run's own)")
     p.add_argument("--quick", action="store_true", help="small, fast version")
+    p.add_argument("--only", help="comma-separated parts of the run to do (runs that support it, e.g. "
+                                  "gans_mnist models); default all")
     return parser
 
 
@@ -78,7 +80,8 @@ def main(argv=None) -> int:
             print(f"genlab: --{label} must be a positive integer, received {value}", file=sys.stderr)
             return 2
     options = RunOptions(out=args.out, data_dir=args.data_dir, seeds=args.seeds,
-                         epochs=args.epochs, quick=args.quick)
+                         epochs=args.epochs, quick=args.quick,
+                         only=tuple(p for p in args.only.split(",") if p) if args.only else None)
     try:
         run(args.name, options)
     except Exception as exc:  # noqa: BLE001 - report user errors plainly, keep tracebacks for bugs

@@ -36,6 +36,8 @@ class RunOptions:
         seeds: Number of seeds to aggregate over; ``None`` uses the run's default.
         epochs: Training epochs; ``None`` uses the run's default.
         quick: Small, fast version for a first look (minutes on a laptop CPU).
+        only: Names of the parts of a run to do (e.g. some models), for runs that support it;
+            ``None`` does all of them. Lets a long run be split over processes.
     """
 
     out: str | None = None
@@ -43,6 +45,22 @@ class RunOptions:
     seeds: int | None = None
     epochs: int | None = None
     quick: bool = False
+    only: tuple[str, ...] | None = None
+
+    def select(self, names: Sequence[str]) -> tuple[str, ...]:
+        """The parts of ``names`` that ``only`` keeps, in ``names``' order (all when ``only`` is unset).
+
+        Raises:
+            UnknownNameError: ``only`` names a part that ``names`` lacks.
+        """
+        if self.only is None:
+            return tuple(names)
+        from genlab.errors import unknown_name
+
+        for name in self.only:
+            if name not in names:
+                raise unknown_name("part", name, names)
+        return tuple(n for n in names if n in self.only)
 
 
 def with_options(settings, options: RunOptions, **extra):

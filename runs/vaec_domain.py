@@ -7,7 +7,9 @@ columns. Scores: the isotropic ``distance`` in sigmas, ``1 - confidence`` of the
 Student-t tests, ``1 - reconstruction p-value`` (how unusual the decoder's error is among the
 training rows; meaningful where the decoder was trained), ``1 - typicality p-value`` (two-sided
 empirical test of the distance), ``1 - combined p-value`` (Bonferroni of the tests that apply),
-and the baseline
+the
+class-conditional ``class distance`` (Mahalanobis distance to the nearest class mean of the
+training codes, shared covariance) and its empirical ``1 - class p-value``, and the baseline
 ``1 - max softmax probability`` of the same classifier.
 MNIST needs ``--data-dir`` (a folder with ``mnist.npz``) unless keras can download it.
 """
@@ -38,6 +40,8 @@ def _scores(model: VAEC, domain, x) -> dict:
     return {"distance": s.distance, "1 - confidence": 1.0 - s.confidence,
             "1 - reconstruction p-value": 1.0 - s.reconstruction_p_value,
             "1 - typicality p-value": 1.0 - s.typicality_p_value,
+            "class distance": s.class_distance,
+            "1 - class p-value": 1.0 - s.class_p_value,
             "1 - combined p-value": 1.0 - s.combined_p_value,
             "1 - max softmax (baseline)": 1.0 - probs.max(axis=1)}
 
@@ -65,7 +69,7 @@ def main(options: RunOptions) -> RunDir:
             set_seed(seed)
             model = VAEC(dataclasses.replace(CANCER_CONFIG, seed=seed))
             model.fit_strategy(strategy, cancer.x_train, cancer.y_train, epochs=cancer_epochs, verbose=0)
-            domain = model.fit_domain(cancer.x_train)
+            domain = model.fit_domain(cancer.x_train, cancer.y_train)
             shifted = _permute_rows(cancer.x_test, np.random.default_rng(seed))
             records += _auroc_rows("breast cancer: permuted columns", strategy, seed, model, domain,
                                    cancer.x_test, shifted)
@@ -84,7 +88,7 @@ def main(options: RunOptions) -> RunDir:
             start = time.perf_counter()
             model = VAEC(dataclasses.replace(MNIST_CONFIG, seed=seed))
             model.fit_strategy(strategy, x_tr, y_tr, epochs=mnist_epochs, batch_size=128, verbose=0)
-            domain = model.fit_domain(x_tr)
+            domain = model.fit_domain(x_tr, y_tr)
             noise = np.random.default_rng(seed).uniform(size=(2000, 28, 28, 1)).astype(np.float32)
             acc = float((model.predict(x_in, verbose=0, batch_size=512).argmax(1)
                          == mnist.y_test[mnist.y_test != 9]).mean())

@@ -14,6 +14,13 @@ Two tests, fitted on the training set's latent codes:
   known; the two agree for large n). ``p_values`` are two-sided per dimension; ``confidence`` is
   the Bonferroni-combined ``min(1, d * min_j p_j)``, a valid p-value for "every dimension is
   consistent with the training data" whatever the dependence between dimensions.
+
+When training labels are given, a third, class-conditional test is fitted (:class:`ClassDomain`):
+a classifier's codes form one cluster per class, which a single Gaussian describes badly (the
+space between clusters counts as "typical"). Each class gets its own mean and all share one full
+covariance (the pooled within-class covariance, as in Lee et al. 2018, "A simple unified
+framework for detecting out-of-distribution samples and adversarial attacks"); an input's
+``class_distance`` is its Mahalanobis distance to the nearest class mean.
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ class DomainScore:
     reconstruction_error: np.ndarray | None = None
     reconstruction_p_value: np.ndarray | None = None
     combined_p_value: np.ndarray | None = None
+    class_distance: np.ndarray | None = None
+    class_p_value: np.ndarray | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,6 +133,52 @@ class LatentDomain:
         return cls(**d)
 
 
+@dataclasses.dataclass(frozen=True)
+class ClassDomain:
+    """Class means with a shared (tied) covariance in latent space (see module docstring).
+
+    Attributes:
+        means: Class means of the training z_mean, ``(n_classes, d)``.
+        whitening: ``L^-1`` where ``L L^T`` is the pooled within-class covariance (plus a small
+            ridge), ``(d, d)``; ``||L^-1 (z - m_c)||`` is the Mahalanobis distance to class c.
+    """
+
+    means: np.ndarray
+    whitening: np.ndarray
+
+    @classmethod
+    def fit(cls, z_mean: np.ndarray, labels: np.ndarray, ridge: float = 1e-6) -> "ClassDomain":
+        """Fit class means and the pooled covariance to training codes ``(n, d)`` and labels ``(n,)``.
+
+        Raises:
+            ConfigError: Shapes disagree, or a class has fewer than 2 rows.
+        """
+        z = np.asarray(z_mean, np.float64)
+        labels = np.asarray(labels).reshape(-1)
+        if z.ndim != 2 or len(labels) != len(z):
+            raise ConfigError(f"class domain needs z_mean (n, d) and n labels; received {z.shape} and "
+                              f"{labels.shape}")
+        classes, counts = np.unique(labels, return_counts=True)
+        if counts.min() < 2:
+            raise ConfigError(f"class {classes[counts.argmin()].item()!r} has {counts.min()} training row; every "
+                              "class needs at least 2 to fit the class domain")
+        means = np.stack([z[labels == c].mean(axis=0) for c in classes])
+        centred = z - means[np.searchsorted(classes, labels)]
+        cov = centred.T @ centred / (len(z) - len(classes))
+        cov += ridge * max(np.trace(cov) / len(cov), 1e-12) * np.eye(len(cov))
+        return cls(means, np.linalg.inv(np.linalg.cholesky(cov)))
+
+    def distance_tensor(self, z_mean) -> tf.Tensor:
+        """Mahalanobis distance of each code to its nearest class mean, ``(n,)`` float64."""
+        z = tf.cast(z_mean, tf.float64)
+        diff = z[:, None, :] - tf.constant(self.means)[None]                       # (n, k, d)
+        white = tf.einsum("ij,nkj->nki", tf.constant(self.whitening), diff)
+        return tf.sqrt(tf.reduce_min(tf.reduce_sum(tf.square(white), axis=-1), axis=-1))
+
+    def distances(self, z_mean) -> np.ndarray:
+        return self.distance_tensor(np.asarray(z_mean)).numpy()
+
+
 def _empirical_tail(sorted_ref: np.ndarray, values, upper: bool):
     """Empirical one-sided p-value ``(count + 1) / (n + 1)`` of ``values`` among ``sorted_ref``."""
     n = len(sorted_ref)
@@ -151,8 +206,13 @@ class Domain:
       (``fit_all_parts`` or ``fit_autoencoder`` ran), otherwise reported but left out of the
       combination.
 
+    * ``class_p_value`` (when ``fit_domain`` got labels): share of training rows at least as far
+      from their nearest class mean (Mahalanobis, tied covariance) as the input,
+      ``(count + 1) / (n + 1)``; ``class_distance`` is that distance.
+
     ``combined_p_value`` is the Bonferroni combination ``min(1, m * min(p))`` of ``confidence``,
-    ``typicality_p_value`` and, where it applies, ``reconstruction_p_value`` (m tests).
+    ``typicality_p_value`` and, where they apply, ``reconstruction_p_value`` and
+    ``class_p_value`` (m tests).
 
     Example:
         >>> domain = model.fit_domain(x_train)
@@ -161,12 +221,18 @@ class Domain:
     """
 
     def __init__(self, model, latent: LatentDomain, train_errors: np.ndarray,
-                 train_distances: np.ndarray, use_reconstruction: bool):
+                 train_distances: np.ndarray, use_reconstruction: bool,
+                 classes: ClassDomain | None = None, train_class_distances: np.ndarray | None = None):
         self.model = model
         self.latent = latent
         self.train_errors = np.sort(np.asarray(train_errors, np.float64))
         self.train_distances = np.sort(np.asarray(train_distances, np.float64))
         self.use_reconstruction = bool(use_reconstruction)
+        if (classes is None) != (train_class_distances is None):
+            raise ConfigError("give both classes and train_class_distances, or neither")
+        self.classes = classes
+        self.train_class_distances = None if classes is None else np.sort(
+            np.asarray(train_class_distances, np.float64))
 
     def score_tensors(self, x, z_mean) -> dict:
         """TensorFlow scores of inputs ``x`` with codes ``z_mean`` (used by the export too)."""
@@ -183,6 +249,12 @@ class Domain:
         tests = [tf.cast(out["confidence"], tf.float64), typical_p]
         if self.use_reconstruction:
             tests.append(recon_p)
+        if self.classes is not None:
+            class_d = self.classes.distance_tensor(z_mean)
+            class_p = _empirical_tail(self.train_class_distances, class_d, upper=True)
+            tests.append(class_p)
+            out["class_distance"] = tf.cast(class_d, tf.float32)
+            out["class_p_value"] = tf.cast(class_p, tf.float32)
         combined = tf.minimum(len(tests) * tf.reduce_min(tf.stack(tests, axis=-1), axis=-1),
                               tf.constant(1.0, tf.float64))
         out["typicality_p_value"] = tf.cast(typical_p, tf.float32)

@@ -15,7 +15,7 @@ from genlab.errors import ConfigError, LabelError, unknown_name
 from genlab.export import export_saved_model
 from genlab.layers import apply_layer_specs
 from vaec.config import VAECConfig
-from vaec.domain import Domain, LatentDomain
+from vaec.domain import ClassDomain, Domain, LatentDomain
 from vaec.losses import kl_loss, prediction_loss, reconstruction_error, reconstruction_loss
 from vaec.sampling import Sampling
 
@@ -156,11 +156,13 @@ class VAEC(keras.Model):
                 acc.append(ops.convert_to_numpy(t))
         return tuple(np.concatenate(o) for o in outs)
 
-    def fit_domain(self, x, k: float = 3.0) -> Domain:
+    def fit_domain(self, x, y=None, k: float = 3.0) -> Domain:
         """Fit the latent domain of validity to training inputs (see :mod:`vaec.domain`).
 
         Args:
             x: Training features.
+            y: Optional training labels; with them the domain adds the class-conditional test
+                (``class_distance``, ``class_p_value``), the strongest against unseen classes.
             k: In-domain radius, in sigmas of the isotropic Gaussian.
 
         Returns:
@@ -168,6 +170,8 @@ class VAEC(keras.Model):
             confidence, in_domain, typicality, reconstruction and combined p-values.
         """
         x = check_features(x, self.config.input_shape)
+        if y is not None:
+            y = check_labels(y, self.config.n_classes, len(x))
         z_mean, _, z = self.encode(x)
         errors = np.concatenate([
             ops.convert_to_numpy(reconstruction_error(
@@ -177,7 +181,9 @@ class VAEC(keras.Model):
         latent = LatentDomain.fit(z, z_mean, k=k)
         distances = np.linalg.norm(z_mean - latent.centre, axis=1) / latent.sigma
         decoder_trained = bool(self.trained_strategies & {"all_parts", "autoencoder"})
-        return Domain(self, latent, errors, distances, use_reconstruction=decoder_trained)
+        classes = None if y is None else ClassDomain.fit(z_mean, y)
+        return Domain(self, latent, errors, distances, use_reconstruction=decoder_trained, classes=classes,
+                      train_class_distances=None if classes is None else classes.distances(z_mean))
 
     # ----------------------------------------------------------------------------- training
     @property
@@ -354,7 +360,8 @@ class VAEC(keras.Model):
         With a fitted ``domain`` (:meth:`fit_domain`) the outputs also hold ``distance``,
         ``distance_p_value``, ``p_values``, ``confidence``, ``in_domain``,
         ``typicality_p_value``, ``reconstruction_error``, ``reconstruction_p_value`` and
-        ``combined_p_value``. The endpoint is
+        ``combined_p_value`` (and ``class_distance``, ``class_p_value`` when the domain was fitted
+        with labels). The endpoint is
         ``serve``; load it with ``tf.saved_model.load(path).serve(features)``.
         """
         if format != "tf_saved_model":

@@ -18,3 +18,11 @@ def test_unknown_run_is_a_clear_error(capsys):
 def test_bad_numbers_rejected(capsys):
     assert cli.main(["run", "quickstart", "--epochs", "0"]) == 2
     assert "--epochs must be a positive integer" in capsys.readouterr().err
+
+
+def test_only_reaches_the_run_and_unknown_parts_are_named(capsys, tmp_path):
+    # gans_mnist checks --only before loading data, so a wrong part fails fast and writes no model
+    assert cli.main(["run", "gans_mnist", "--only", "dcgan,nope", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown part 'nope'" in err and "wgan_gp" in err
+    assert not (tmp_path / "r").exists()

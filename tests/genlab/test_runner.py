@@ -38,3 +38,14 @@ def test_with_options_applies_seeds_and_epochs_only_where_set():
     assert with_options(S(), RunOptions()) == S()
     assert with_options(S(), RunOptions(seeds=2, epochs=4), other=7) == S(2, 4, 7)
     assert with_options(NoSeeds(), RunOptions(seeds=2, epochs=9)) == NoSeeds(9)
+
+
+def test_select_keeps_the_runs_order_and_names_unknown_parts():
+    from genlab.errors import UnknownNameError
+    from genlab.runner import RunOptions
+
+    names = ("dcgan", "wgan_clip", "wgan_gp")
+    assert RunOptions().select(names) == names
+    assert RunOptions(only=("wgan_gp", "dcgan")).select(names) == ("dcgan", "wgan_gp")
+    with pytest.raises(UnknownNameError, match="unknown part 'gan'.*dcgan, wgan_clip, wgan_gp"):
+        RunOptions(only=("gan",)).select(names)

@@ -1,5 +1,6 @@
 import math
 
+import keras
 import numpy as np
 import pytest
 from scipy import stats
@@ -95,3 +96,56 @@ def test_vaec_domain_scores_and_export(tmp_path):
     assert got["in_domain"].dtype == bool
     model.fit_autoencoder(x, epochs=1, verbose=0)  # a trained decoder joins the combination
     assert model.fit_domain(x).use_reconstruction
+
+
+def test_class_domain_on_known_clusters():
+    from vaec import ClassDomain
+
+    rng = np.random.default_rng(2)
+    n = 100_000
+    cov = np.array([[4.0, 1.0], [1.0, 1.0]])               # shared within-class covariance
+    noise = rng.multivariate_normal([0, 0], cov, size=2 * n)
+    labels = np.r_[np.zeros(n, int), np.ones(n, int)]
+    z = noise + np.where(labels[:, None] == 0, [0.0, 0.0], [20.0, 0.0])
+    dom = ClassDomain.fit(z, labels)
+    np.testing.assert_allclose(dom.means, [[0, 0], [20, 0]], atol=0.03)
+    pts = np.array([[0.0, 0.0], [20.0, 2.0], [10.0, 0.0], [1.0, 3.0]])
+    inv = np.linalg.inv(cov)
+    want = [min(np.sqrt((p - m) @ inv @ (p - m)) for m in ([0, 0], [20, 0])) for p in pts]
+    np.testing.assert_allclose(dom.distances(pts), want, rtol=0.01, atol=0.01)
+    # the midpoint between the clusters is central for one Gaussian but far from every class
+    single = LatentDomain.fit(z, z)
+    assert single.score(pts[2:3]).distance[0] < 1.0 < 4.0 < dom.distances(pts[2:3])[0]
+    with pytest.raises(ConfigError, match="class 1 has 1 training row"):
+        ClassDomain.fit(np.zeros((4, 2)), [0, 0, 0, 1])
+
+
+def test_vaec_domain_with_labels_adds_the_class_test(tmp_path):
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    keras.utils.set_random_seed(0)
+    data = load_breast_cancer()
+    x = StandardScaler().fit_transform(data.data).astype(np.float32)
+    model = VAEC(VAECConfig(input_shape=(30,), n_classes=2, encoder_layers=(8,), head_layers=(6,)))
+    model.fit_var_mlp_classifier(x, data.target, epochs=2, verbose=0)
+    domain = model.fit_domain(x, data.target)
+    s = domain.score(x)
+    z_mean = model.encode(x)[0]
+    np.testing.assert_allclose(s.class_distance, domain.classes.distances(z_mean), rtol=1e-4, atol=1e-5)
+    want_p = (np.array([np.sum(domain.train_class_distances >= d - 1e-5) for d in s.class_distance]) + 1) / (
+        len(x) + 1)
+    np.testing.assert_allclose(s.class_p_value, want_p, atol=2.0 / len(x))
+    # three tests now (per-dimension, typicality, class): Bonferroni over all three
+    np.testing.assert_allclose(
+        s.combined_p_value,
+        np.minimum(1, 3 * np.minimum.reduce([s.confidence, s.typicality_p_value, s.class_p_value])), atol=1e-6)
+    far = domain.score(x[:50] * 50.0)                      # far outside the training range
+    assert np.median(far.class_distance) > s.class_distance.max()
+    assert np.median(far.class_p_value) == pytest.approx(1 / (len(x) + 1))
+    model.export(tmp_path / "export", domain=domain)
+    reload_and_compare(tmp_path / "export", x[:8], {"class_distance": s.class_distance[:8],
+                                                    "class_p_value": s.class_p_value[:8],
+                                                    "combined_p_value": s.combined_p_value[:8]}, atol=1e-4)
+    with pytest.raises(Exception, match="y"):
+        model.fit_domain(x, data.target[:10])
