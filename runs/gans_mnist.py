@@ -33,7 +33,12 @@ import json
 import time
 
 import keras
-import numpy as np
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from gans import (GAN, WGAN, WGANGP, LatentGAN, SampleGridCallback, conv_autoencoder, dcgan_critic,
                   dcgan_generator, image_grid, mlp_critic, mlp_generator)
@@ -46,7 +51,7 @@ from genlab.seeding import set_seed
 from genlab.tensorboard import scalar_callback
 
 #: Default epochs per model for the ~40-minute full run (autoencoder epochs under "autoencoder").
-EPOCHS = {"dcgan": 5, "wgan_clip": 5, "wgan_gp": 2, "cwgan_gp": 2, "latent_wgan": 30, "autoencoder": 3}
+EPOCHS = {"dcgan": 8, "wgan_clip": 8, "wgan_gp": 8, "cwgan_gp": 15, "latent_wgan": 30, "autoencoder": 3}
 #: Batch size per model (the original study's 256 for the clipped and latent WGANs).
 BATCH = {"dcgan": 128, "wgan_clip": 256, "wgan_gp": 128, "cwgan_gp": 128, "latent_wgan": 256}
 #: Training images/s in the full run of 2026-11-22 (load average 5-11 on the 2 cores, callbacks
@@ -130,17 +135,69 @@ def evaluate(name, model, image_range, classifier, test01, fd_real, n: int) -> d
     coverage = class_coverage(classifier, fake)
     return {"fd": classifier_frechet_distance(classifier, test01[:n], fake), "fd_real_vs_real": fd_real,
             "classes_covered": coverage.n_covered, "kl_to_uniform": coverage.kl_to_uniform,
+            "min_class_fraction": float(coverage.fractions.min()),
+            "max_class_fraction": float(coverage.fractions.max()),
             "conditional_accuracy":
                 None if labels is None else conditional_accuracy(classifier, fake, labels)}
 
 
+class QualityTracker(keras.callbacks.Callback):
+    """Frechet distance, coverage and conditional accuracy of ``n`` samples after every epoch.
+
+    ``history`` holds one record per epoch; the values also go to TensorBoard (``quality/*``),
+    so models can be compared at equal epochs whatever their final epoch counts.
+    """
+
+    def __init__(self, name, image_range, classifier, test01, fd_real, n: int, log_dir):
+        super().__init__()
+        self.args = (name, image_range, classifier, test01, fd_real, n)
+        self.writer = tf.summary.create_file_writer(str(log_dir))
+        self.history: list[dict] = []
+        self.seconds = 0.0  # time spent here, to subtract from the training time
+
+    def on_epoch_end(self, epoch, logs=None):
+        start = time.perf_counter()
+        name, image_range, classifier, test01, fd_real, n = self.args
+        row = evaluate(name, self.model, image_range, classifier, test01, fd_real, n)
+        self.history.append({"epoch": epoch + 1, **row})
+        with self.writer.as_default(step=epoch + 1):
+            for key in ("fd", "kl_to_uniform", "conditional_accuracy"):
+                if row[key] is not None:
+                    tf.summary.scalar(f"quality/{key}", row[key])
+        self.writer.flush()
+        acc = row["conditional_accuracy"]
+        print(f"  {name} epoch {epoch + 1}: FD {row['fd']:.2f} (n={n}), {row['classes_covered']} classes"
+              + ("" if acc is None else f", requested-digit accuracy {acc:.4f}"), flush=True)
+        self.seconds += time.perf_counter() - start
+
+
+def plot_quality(histories: dict[str, list[dict]], fd_real: float, n: int):
+    """FD (and conditional accuracy) against epoch for every model: the equal-epoch comparison."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for name, history in histories.items():
+        epochs = [h["epoch"] for h in history]
+        axes[0].plot(epochs, [h["fd"] for h in history], marker="o", label=name)
+        if history and history[0]["conditional_accuracy"] is not None:
+            axes[1].plot(epochs, [h["conditional_accuracy"] for h in history], marker="o", label=name)
+    axes[0].axhline(fd_real, color="gray", ls="--", label="real vs real")
+    axes[0].set(xlabel="epoch", ylabel=f"Frechet distance (n={n})", yscale="log", title="sample quality per epoch")
+    axes[1].axhline(0.97, color="gray", ls="--", label="97 % target")
+    axes[1].set(xlabel="epoch", ylabel="requested digit recognised", title="conditional accuracy per epoch")
+    for ax in axes:
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 def main(options: RunOptions) -> RunDir:
+    names = options.select(MODELS)  # before anything is written: a wrong --only fails fast
     run = RunDir("gans_mnist", options.out)
     split = data.mnist(options.data_dir)
     x01, y = split.x_train, split.y_train
     if options.quick:
         x01, y = x01[:4096], y[:4096]
-    n_eval = 1000 if options.quick else 5000
+    n_eval = 1000 if options.quick else 10000  # the 10,000 test images; 10,000 samples for coverage
     classifier = metric_classifier(options.data_dir)
     print(f"metric classifier: test accuracy {classifier.test_accuracy:.4f}", flush=True)
     test01 = split.x_test
@@ -148,14 +205,18 @@ def main(options: RunOptions) -> RunDir:
     fd_real = classifier_frechet_distance(classifier, test01[:n_eval], split.x_train[-n_eval:])
     print(f"real vs real Frechet distance (n={n_eval}): {fd_real:.3f}", flush=True)
 
-    records, strips, titles = [], [], []
+    n_track = 500 if options.quick else 2000
+    fd_track = classifier_frechet_distance(classifier, test01[:n_track], split.x_train[-n_track:])
+    records, strips, titles, histories = [], [], [], {}
     for seed in range(options.seeds or 1):
         set_seed(seed)
-        ae_epochs = options.epochs or (1 if options.quick else EPOCHS["autoencoder"])
-        start = time.perf_counter()
-        ae = train_autoencoder(x01, ae_epochs)
-        ae_seconds = time.perf_counter() - start
-        for name in MODELS:
+        ae = None
+        if "latent_wgan" in names:
+            ae_epochs = options.epochs or (1 if options.quick else EPOCHS["autoencoder"])
+            start = time.perf_counter()
+            ae = train_autoencoder(x01, ae_epochs)
+            ae_seconds = time.perf_counter() - start
+        for name in names:
             set_seed(seed)
             epochs = options.epochs or (1 if options.quick else EPOCHS[name])
             model, image_range = build(name, ae)
@@ -164,15 +225,20 @@ def main(options: RunOptions) -> RunDir:
             grid = SampleGridCallback(tb / "images", latent_dim=model.latent_dim, n_classes=model.n_classes,
                                       png_dir=run.plots / name if seed == 0 else None,
                                       value_range=image_range)
+            tracker = QualityTracker(name, image_range, classifier, test01, fd_track, n_track, tb / "quality")
             start = time.perf_counter()
             model.fit(x, labels, epochs=epochs, batch_size=BATCH[name], verbose=2,
-                      callbacks=[grid, scalar_callback(tb)])
-            seconds = time.perf_counter() - start
+                      callbacks=[grid, scalar_callback(tb), tracker])
+            seconds = time.perf_counter() - start - tracker.seconds
             row = {"model": name, "seed": seed, "epochs": epochs, "seconds_per_epoch": seconds / epochs,
                    "images_per_second": len(x) * epochs / seconds,
                    **evaluate(name, model, image_range, classifier, test01, fd_real, n_eval)}
             if name == "latent_wgan":
                 row["autoencoder_seconds"] = ae_seconds
+            row["per_epoch"] = [{k: h[k] for k in ("epoch", "fd", "kl_to_uniform", "conditional_accuracy")}
+                                for h in tracker.history]
+            if seed == 0:
+                histories[name] = tracker.history
             records.append(row)
             print(f"{name}: FD {row['fd']:.2f} (real {fd_real:.2f}), {row['classes_covered']} classes, "
                   f"{row['seconds_per_epoch']:.0f} s/epoch", flush=True)
@@ -190,13 +256,16 @@ def main(options: RunOptions) -> RunDir:
                     image_grid(to_unit(digits, image_range), rows=10, value_range=(0, 1),
                                title="cwgan_gp: 10 samples per digit (row = requested digit)").savefig(
                         run.plots / "cwgan_gp_per_digit.png")
-        if seed == 0:
+        if seed == 0 and ae is not None:
             a, b = split.x_test[y_index(split.y_test, 3)], split.x_test[y_index(split.y_test, 8)]
             strips.append(latent_path(ae.encoder, ae.decoder, a, b, steps=10)[1])
             titles.append("autoencoder: latent path 3 -> 8 (test images)")
+        if seed == 0:
             plot_strips(strips, titles).savefig(run.plots / "interpolation.png")
+            plot_quality(histories, fd_track, n_track).savefig(run.plots / "quality_per_epoch.png")
 
-    values = ["fd", "fd_real_vs_real", "classes_covered", "kl_to_uniform", "conditional_accuracy",
+    values = ["fd", "fd_real_vs_real", "classes_covered", "min_class_fraction", "max_class_fraction",
+              "kl_to_uniform", "conditional_accuracy",
               "seconds_per_epoch", "images_per_second"]
     table = aggregate(records, ["model", "epochs"], values)
     for row in table:  # one seed: no spread to show; the real-vs-real floor never varies
@@ -207,10 +276,12 @@ def main(options: RunOptions) -> RunDir:
              f"metric classifier's 128 penultimate features (test accuracy {classifier.test_accuracy:.4f}); "
              f"fd_real_vs_real: {n_eval} training vs the same {n_eval} test images. classes_covered: "
              "predicted classes holding > 5 % of the samples; kl_to_uniform in nats (0 = balanced, "
-             "2.30 = one class). conditional_accuracy: requested digit recognised (cwgan_gp only). "
+             "2.30 = one class); min/max_class_fraction: the rarest and the commonest predicted digit. "
+             "conditional_accuracy: requested digit recognised (cwgan_gp only). "
              "latent_wgan's time excludes its autoencoder (autoencoder_seconds in records.json, the per-seed rows). "
              "Plots: plots/<model>/samples_epoch*.png, plots/cwgan_gp_per_digit.png, "
-             "plots/interpolation.png.")
+             "plots/interpolation.png, plots/quality_per_epoch.png (FD of 2,000 samples after every epoch: "
+             "the equal-epoch comparison; per_epoch in records.json).")
     run.write_results(table, "Image GANs on MNIST: Frechet distance, class coverage, speed",
                       ["model", "epochs"] + values, notes)
     (run.path / "records.json").write_text(json.dumps(records, indent=2, default=float))  # per seed
