@@ -1,5 +1,8 @@
 """Tabular GAN, cGAN and autoencoder+GAN on UCI Adult, with and without augmentation, evaluated.
 
+Models: ``gan``, ``cgan``, ``ae_gan`` (the study's least-squares GAN on autoencoder codes) and
+``ae_wgan_gp`` (a WGAN-GP on the same codes); ``--only`` picks some of them.
+
 Protocol (DESIGN.md, "Tabular"): ``adult.data`` (embedded copy), ``?`` -> ``Unknown``, stratified
 80/20 split with seed 42 (26,048 / 6,513 rows). Each model trains on the training part — as is,
 after noisy random oversampling of the minority class, or after SMOTENC — and synthesizes as
@@ -32,7 +35,8 @@ from tabular import (AutoencoderGAN, AutoencoderGANConfig, TabularCGAN, TabularD
 from tabular.evaluation import STUDY_FIGURES
 from tabular.gan import export_generator
 
-MODELS = ("gan", "cgan", "ae_gan")
+#: ``ae_gan`` is the study's least-squares GAN on autoencoder codes; ``ae_wgan_gp`` the WGAN-GP one.
+MODELS = ("gan", "cgan", "ae_gan", "ae_wgan_gp")
 AUGMENTATIONS = ("none", "noisy_oversample", "smote")
 METRICS = ("detection_auc", "efficacy_synthetic_auc", "efficacy_real_auc", "efficacy_ratio",
            "lr_detection_auc", "column_shapes", "column_pair_trends", "exact_copy_rate",
@@ -96,7 +100,8 @@ def train_and_sample(model_name: str, augmentation: str, train, ds: TabularDatas
         else:
             synthetic = model.generate(len(train))
     else:
-        config = AutoencoderGANConfig(variant="mse", ae_epochs=settings.ae_epochs, gan_epochs=settings.epochs)
+        variant = "wgan_gp" if model_name == "ae_wgan_gp" else "mse"
+        config = AutoencoderGANConfig(variant=variant, ae_epochs=settings.ae_epochs, gan_epochs=settings.epochs)
         model = AutoencoderGAN(ds.transformer, config, seed=seed)
         histories = model.fit(x, ae_callbacks=[scalar_callback(log / "autoencoder")],
                               gan_callbacks=[scalar_callback(log / "latent_gan")])
@@ -128,6 +133,7 @@ def _export(model, run: RunDir) -> str:
 
 
 def run_study(options: RunOptions, name: str, settings: StudySettings) -> RunDir:
+    models = options.select(MODELS)  # before anything is written
     run = RunDir(name, options.out)
     ds = TabularDataset(load_adult(), "income", positive_label=">50K")
     print(ds.summary())
@@ -149,7 +155,7 @@ def run_study(options: RunOptions, name: str, settings: StudySettings) -> RunDir
           f"efficacy ratio {reference.metrics['efficacy_ratio']:.4f}", flush=True)
 
     first_models = {}
-    for model_name in MODELS:
+    for model_name in models:
         for augmentation in AUGMENTATIONS:
             for seed in range(settings.seeds):
                 start = time.perf_counter()
