@@ -62,25 +62,25 @@ SPEEDS = {"dcgan": 1126, "wgan_clip": 491, "wgan_gp": 346, "cwgan_gp": 298, "lat
 MODELS = tuple(BATCH)
 
 
-def build(name: str, autoencoder=None):
+def build(name: str, autoencoder=None, jit_compile: bool = False):
     """Build and compile model ``name``; returns ``(model, image_range)`` with range (-1, 1) or (0, 1)."""
     if name == "dcgan":
         model = GAN(dcgan_generator(64), dcgan_critic(batch_norm=True), seed=0)
-        model.compile()
+        model.compile(jit_compile=jit_compile)
     elif name == "wgan_clip":
         model = WGAN(dcgan_generator(10), dcgan_critic(), clip_value=0.12, n_critic=5, seed=0)
-        model.compile(keras.optimizers.RMSprop(5e-4), keras.optimizers.RMSprop(5e-4))
+        model.compile(keras.optimizers.RMSprop(5e-4), keras.optimizers.RMSprop(5e-4), jit_compile=jit_compile)
     elif name in ("wgan_gp", "cwgan_gp"):
         k = 10 if name == "cwgan_gp" else 0
         model = WGANGP(dcgan_generator(64, n_classes=k), dcgan_critic(n_classes=k), n_classes=k, seed=0)
-        model.compile()
+        model.compile(jit_compile=jit_compile)
     elif name == "latent_wgan":
         specs = (LayerSpec(128, "leaky_relu"), LayerSpec(128, "leaky_relu"))
         code = autoencoder.latent_dim
         gan = WGAN(mlp_generator(10, code, (128, 128)), mlp_critic(code, specs), clip_value=0.12, n_critic=5,
                    seed=0)
         model = LatentGAN(gan, autoencoder.encoder, autoencoder.decoder)
-        model.compile(keras.optimizers.RMSprop(5e-4), keras.optimizers.RMSprop(5e-4))
+        model.compile(keras.optimizers.RMSprop(5e-4), keras.optimizers.RMSprop(5e-4), jit_compile=jit_compile)
         return model, (0.0, 1.0)
     else:
         raise KeyError(name)
