@@ -9,7 +9,8 @@ training rows; meaningful where the decoder was trained), ``1 - typicality p-val
 empirical test of the distance), ``1 - combined p-value`` (Bonferroni of the tests that apply),
 the
 class-conditional ``class distance`` (Mahalanobis distance to the nearest class mean of the
-training codes, shared covariance) and its empirical ``1 - class p-value``, and the baseline
+training codes, shared covariance), the ``neighbour distance`` (to the 10th nearest normalised
+training code), and the baseline
 ``1 - max softmax probability`` of the same classifier.
 MNIST needs ``--data-dir`` (a folder with ``mnist.npz``) unless keras can download it.
 """
@@ -41,7 +42,7 @@ def _scores(model: VAEC, domain, x) -> dict:
             "1 - reconstruction p-value": 1.0 - s.reconstruction_p_value,
             "1 - typicality p-value": 1.0 - s.typicality_p_value,
             "class distance": s.class_distance,
-            "1 - class p-value": 1.0 - s.class_p_value,
+            "neighbour distance": s.neighbour_distance,
             "1 - combined p-value": 1.0 - s.combined_p_value,
             "1 - max softmax (baseline)": 1.0 - probs.max(axis=1)}
 

@@ -8,7 +8,7 @@ Example:
 """
 
 from vaec.config import VAECConfig
-from vaec.domain import ClassDomain, Domain, DomainScore, LatentDomain
+from vaec.domain import ClassDomain, Domain, DomainScore, LatentDomain, NeighbourDomain
 from vaec.latent import LatentPlotCallback, latent_figure
 from vaec.losses import (kl_loss, kl_per_dimension, prediction_loss, reconstruction_error,
                          reconstruction_loss)
@@ -17,7 +17,7 @@ from vaec.sampling import Sampling
 from vaec.semisup import CLASSIFIERS, M1, M1Config, balanced_label_indices
 
 __all__ = [
-    "VAEC", "VAECConfig", "ClassDomain", "Domain", "DomainScore", "LatentDomain", "Sampling", "kl_loss", "kl_per_dimension", "prediction_loss",
+    "VAEC", "VAECConfig", "ClassDomain", "Domain", "DomainScore", "LatentDomain", "NeighbourDomain", "Sampling", "kl_loss", "kl_per_dimension", "prediction_loss",
     "reconstruction_error", "reconstruction_loss", "LatentPlotCallback", "latent_figure", "build_encoder",
     "build_decoder", "build_classifier_head", "M1", "M1Config", "CLASSIFIERS",
     "balanced_label_indices",

@@ -21,6 +21,11 @@ space between clusters counts as "typical"). Each class gets its own mean and al
 covariance (the pooled within-class covariance, as in Lee et al. 2018, "A simple unified
 framework for detecting out-of-distribution samples and adversarial attacks"); an input's
 ``class_distance`` is its Mahalanobis distance to the nearest class mean.
+
+A fourth test needs no distributional assumption (:class:`NeighbourDomain`): the distance from
+the input's L2-normalised z_mean to its k-th nearest normalised training code (Sun et al. 2022,
+"Out-of-distribution detection with deep nearest neighbors"), calibrated on the training codes'
+own leave-one-out k-th neighbour distances.
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ class DomainScore:
     combined_p_value: np.ndarray | None = None
     class_distance: np.ndarray | None = None
     class_p_value: np.ndarray | None = None
+    neighbour_distance: np.ndarray | None = None
+    neighbour_p_value: np.ndarray | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,6 +186,61 @@ class ClassDomain:
         return self.distance_tensor(np.asarray(z_mean)).numpy()
 
 
+def _unit(z) -> tf.Tensor:
+    z = tf.cast(z, tf.float32)
+    return z / tf.maximum(tf.norm(z, axis=-1, keepdims=True), 1e-12)
+
+
+@dataclasses.dataclass(frozen=True)
+class NeighbourDomain:
+    """k-th nearest-neighbour distance among L2-normalised training codes (see module docstring).
+
+    Attributes:
+        reference: Normalised training codes, ``(m, d)`` (a seeded subsample when there are more
+            than ``max_reference`` rows, which bounds the cost and the exported model's size).
+        k: Which neighbour.
+    """
+
+    reference: np.ndarray
+    k: int = 10
+
+    @classmethod
+    def fit(cls, z_mean: np.ndarray, k: int = 10, max_reference: int = 20_000,
+            seed: int = 0) -> tuple["NeighbourDomain", np.ndarray]:
+        """Fit to training codes; returns the domain and every training row's calibration distance.
+
+        A training row inside the reference set is its own nearest neighbour, so its calibration
+        distance is taken to the (k+1)-th neighbour (leave-one-out); other rows use the k-th.
+
+        Raises:
+            ConfigError: ``k`` not a positive int, or fewer than ``k + 1`` rows.
+        """
+        z = np.asarray(z_mean, np.float32)
+        if not isinstance(k, int) or k < 1 or len(z) < k + 1:
+            raise ConfigError(f"the neighbour test needs an int k >= 1 and more than k training rows; "
+                              f"received k={k!r} with {len(z)} rows")
+        chosen = np.arange(len(z))
+        if len(z) > max_reference:
+            chosen = np.sort(np.random.default_rng(seed).choice(len(z), max_reference, replace=False))
+        dom = cls(_unit(z[chosen]).numpy(), k)
+        in_ref = np.zeros(len(z), bool)
+        in_ref[chosen] = True
+        calib = np.empty(len(z), np.float64)
+        for start in range(0, len(z), 1024):
+            block = slice(start, start + 1024)
+            both = dom.distance_tensor(z[block], ks=(k, k + 1)).numpy()
+            calib[block] = np.where(in_ref[block], both[:, 1], both[:, 0])
+        return dom, calib
+
+    def distance_tensor(self, z_mean, ks=None) -> tf.Tensor:
+        """Distance to the k-th nearest reference code, ``(n,)`` float64 (``(n, len(ks))`` for ``ks``)."""
+        ks = (self.k,) if ks is None else tuple(ks)
+        sims = tf.matmul(_unit(z_mean), tf.constant(self.reference), transpose_b=True)
+        top = tf.math.top_k(sims, k=max(ks)).values                     # descending similarity
+        dist = tf.sqrt(tf.maximum(2.0 - 2.0 * tf.cast(tf.gather(top, [k - 1 for k in ks], axis=1), tf.float64), 0.0))
+        return dist[:, 0] if len(ks) == 1 else dist
+
+
 def _empirical_tail(sorted_ref: np.ndarray, values, upper: bool):
     """Empirical one-sided p-value ``(count + 1) / (n + 1)`` of ``values`` among ``sorted_ref``."""
     n = len(sorted_ref)
@@ -206,13 +268,15 @@ class Domain:
       (``fit_all_parts`` or ``fit_autoencoder`` ran), otherwise reported but left out of the
       combination.
 
+    * ``neighbour_p_value``: share of training rows whose (leave-one-out) k-th neighbour distance
+      is at least the input's ``neighbour_distance``.
     * ``class_p_value`` (when ``fit_domain`` got labels): share of training rows at least as far
       from their nearest class mean (Mahalanobis, tied covariance) as the input,
       ``(count + 1) / (n + 1)``; ``class_distance`` is that distance.
 
     ``combined_p_value`` is the Bonferroni combination ``min(1, m * min(p))`` of ``confidence``,
-    ``typicality_p_value`` and, where they apply, ``reconstruction_p_value`` and
-    ``class_p_value`` (m tests).
+    ``typicality_p_value``, ``neighbour_p_value`` and, where they apply,
+    ``reconstruction_p_value`` and ``class_p_value`` (m tests).
 
     Example:
         >>> domain = model.fit_domain(x_train)
@@ -222,7 +286,8 @@ class Domain:
 
     def __init__(self, model, latent: LatentDomain, train_errors: np.ndarray,
                  train_distances: np.ndarray, use_reconstruction: bool,
-                 classes: ClassDomain | None = None, train_class_distances: np.ndarray | None = None):
+                 classes: ClassDomain | None = None, train_class_distances: np.ndarray | None = None,
+                 neighbours: NeighbourDomain | None = None, train_neighbour_distances: np.ndarray | None = None):
         self.model = model
         self.latent = latent
         self.train_errors = np.sort(np.asarray(train_errors, np.float64))
@@ -231,6 +296,11 @@ class Domain:
         if (classes is None) != (train_class_distances is None):
             raise ConfigError("give both classes and train_class_distances, or neither")
         self.classes = classes
+        if (neighbours is None) != (train_neighbour_distances is None):
+            raise ConfigError("give both neighbours and train_neighbour_distances, or neither")
+        self.neighbours = neighbours
+        self.train_neighbour_distances = None if neighbours is None else np.sort(
+            np.asarray(train_neighbour_distances, np.float64))
         self.train_class_distances = None if classes is None else np.sort(
             np.asarray(train_class_distances, np.float64))
 
@@ -249,6 +319,12 @@ class Domain:
         tests = [tf.cast(out["confidence"], tf.float64), typical_p]
         if self.use_reconstruction:
             tests.append(recon_p)
+        if self.neighbours is not None:
+            near_d = self.neighbours.distance_tensor(z_mean)
+            near_p = _empirical_tail(self.train_neighbour_distances, near_d, upper=True)
+            tests.append(near_p)
+            out["neighbour_distance"] = tf.cast(near_d, tf.float32)
+            out["neighbour_p_value"] = tf.cast(near_p, tf.float32)
         if self.classes is not None:
             class_d = self.classes.distance_tensor(z_mean)
             class_p = _empirical_tail(self.train_class_distances, class_d, upper=True)

@@ -15,7 +15,7 @@ from genlab.errors import ConfigError, LabelError, unknown_name
 from genlab.export import export_saved_model
 from genlab.layers import apply_layer_specs
 from vaec.config import VAECConfig
-from vaec.domain import ClassDomain, Domain, LatentDomain
+from vaec.domain import ClassDomain, Domain, LatentDomain, NeighbourDomain
 from vaec.losses import kl_loss, prediction_loss, reconstruction_error, reconstruction_loss
 from vaec.sampling import Sampling
 
@@ -156,7 +156,7 @@ class VAEC(keras.Model):
                 acc.append(ops.convert_to_numpy(t))
         return tuple(np.concatenate(o) for o in outs)
 
-    def fit_domain(self, x, y=None, k: float = 3.0) -> Domain:
+    def fit_domain(self, x, y=None, k: float = 3.0, neighbours: int | None = 10) -> Domain:
         """Fit the latent domain of validity to training inputs (see :mod:`vaec.domain`).
 
         Args:
@@ -164,6 +164,8 @@ class VAEC(keras.Model):
             y: Optional training labels; with them the domain adds the class-conditional test
                 (``class_distance``, ``class_p_value``), the strongest against unseen classes.
             k: In-domain radius, in sigmas of the isotropic Gaussian.
+            neighbours: k of the nearest-neighbour test (``neighbour_distance``,
+                ``neighbour_p_value``); ``None`` leaves the test out.
 
         Returns:
             A :class:`vaec.domain.Domain` whose ``score(x)`` gives distance, p-values,
@@ -182,8 +184,11 @@ class VAEC(keras.Model):
         distances = np.linalg.norm(z_mean - latent.centre, axis=1) / latent.sigma
         decoder_trained = bool(self.trained_strategies & {"all_parts", "autoencoder"})
         classes = None if y is None else ClassDomain.fit(z_mean, y)
+        near, near_train = (None, None) if neighbours is None else NeighbourDomain.fit(
+            z_mean, k=neighbours, seed=self.config.seed)
         return Domain(self, latent, errors, distances, use_reconstruction=decoder_trained, classes=classes,
-                      train_class_distances=None if classes is None else classes.distances(z_mean))
+                      train_class_distances=None if classes is None else classes.distances(z_mean),
+                      neighbours=near, train_neighbour_distances=near_train)
 
     # ----------------------------------------------------------------------------- training
     @property
@@ -360,8 +365,8 @@ class VAEC(keras.Model):
         With a fitted ``domain`` (:meth:`fit_domain`) the outputs also hold ``distance``,
         ``distance_p_value``, ``p_values``, ``confidence``, ``in_domain``,
         ``typicality_p_value``, ``reconstruction_error``, ``reconstruction_p_value`` and
-        ``combined_p_value`` (and ``class_distance``, ``class_p_value`` when the domain was fitted
-        with labels). The endpoint is
+        ``neighbour_distance``, ``neighbour_p_value``, ``combined_p_value`` (and
+        ``class_distance``, ``class_p_value`` when the domain was fitted with labels). The endpoint is
         ``serve``; load it with ``tf.saved_model.load(path).serve(features)``.
         """
         if format != "tf_saved_model":

@@ -78,7 +78,12 @@ def test_vaec_domain_scores_and_export(tmp_path):
     assert not domain.use_reconstruction
     np.testing.assert_allclose(
         s_train.combined_p_value,
-        np.minimum(1, 2 * np.minimum(s_train.confidence, s_train.typicality_p_value)), atol=1e-6)
+        np.minimum(1, 3 * np.minimum.reduce([s_train.confidence, s_train.typicality_p_value,
+                                             s_train.neighbour_p_value])), atol=1e-6)
+    plain = model.fit_domain(x, neighbours=None).score(x)  # without the neighbour test: two tests
+    assert plain.neighbour_p_value is None
+    np.testing.assert_allclose(
+        plain.combined_p_value, np.minimum(1, 2 * np.minimum(plain.confidence, plain.typicality_p_value)), atol=1e-6)
 
     model.export(tmp_path / "export", domain=domain)
     s = domain.score(x[:8])
@@ -136,16 +141,44 @@ def test_vaec_domain_with_labels_adds_the_class_test(tmp_path):
     want_p = (np.array([np.sum(domain.train_class_distances >= d - 1e-5) for d in s.class_distance]) + 1) / (
         len(x) + 1)
     np.testing.assert_allclose(s.class_p_value, want_p, atol=2.0 / len(x))
-    # three tests now (per-dimension, typicality, class): Bonferroni over all three
+    # four tests now (per-dimension, typicality, neighbour, class): Bonferroni over all four
     np.testing.assert_allclose(
         s.combined_p_value,
-        np.minimum(1, 3 * np.minimum.reduce([s.confidence, s.typicality_p_value, s.class_p_value])), atol=1e-6)
+        np.minimum(1, 4 * np.minimum.reduce([s.confidence, s.typicality_p_value, s.neighbour_p_value,
+                                             s.class_p_value])), atol=1e-6)
     far = domain.score(x[:50] * 50.0)                      # far outside the training range
     assert np.median(far.class_distance) > s.class_distance.max()
     assert np.median(far.class_p_value) == pytest.approx(1 / (len(x) + 1))
     model.export(tmp_path / "export", domain=domain)
     reload_and_compare(tmp_path / "export", x[:8], {"class_distance": s.class_distance[:8],
                                                     "class_p_value": s.class_p_value[:8],
+                                                    "neighbour_distance": s.neighbour_distance[:8],
+                                                    "neighbour_p_value": s.neighbour_p_value[:8],
                                                     "combined_p_value": s.combined_p_value[:8]}, atol=1e-4)
     with pytest.raises(Exception, match="y"):
         model.fit_domain(x, data.target[:10])
+
+
+def test_neighbour_domain_matches_brute_force_and_leaves_one_out():
+    from vaec import NeighbourDomain
+
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(300, 4)) * [1.0, 2.0, 0.5, 1.0] + 0.3
+    dom, calib = NeighbourDomain.fit(z, k=5)
+    unit = z / np.linalg.norm(z, axis=1, keepdims=True)
+    queries = rng.normal(size=(7, 4))
+    q = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+    brute = np.sort(np.linalg.norm(q[:, None] - unit[None], axis=-1), axis=1)[:, 4]
+    np.testing.assert_allclose(dom.distance_tensor(queries).numpy(), brute, atol=1e-5)
+    # a training row is its own nearest neighbour: calibration skips it (leave-one-out)
+    own = np.sort(np.linalg.norm(unit[:, None] - unit[None], axis=-1), axis=1)[:, 5]
+    np.testing.assert_allclose(calib, own, atol=1e-5)
+    # a subsampled reference keeps max_reference rows; rows outside it use the k-th neighbour
+    small, calib_small = NeighbourDomain.fit(z, k=5, max_reference=100)
+    assert small.reference.shape == (100, 4)
+    in_ref = (np.abs(unit[:, None] - small.reference[None]).sum(-1) < 1e-6).any(1)
+    assert in_ref.sum() == 100
+    d_all = np.sort(np.linalg.norm(unit[:, None] - small.reference[None], axis=-1), axis=1)
+    np.testing.assert_allclose(calib_small, np.where(in_ref, d_all[:, 5], d_all[:, 4]), atol=1e-5)
+    with pytest.raises(ConfigError, match="k >= 1"):
+        NeighbourDomain.fit(z[:3], k=5)
