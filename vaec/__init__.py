@@ -12,13 +12,17 @@ from vaec.domain import ClassDomain, Domain, DomainScore, LatentDomain, Neighbou
 from vaec.latent import LatentPlotCallback, latent_figure
 from vaec.losses import (kl_loss, kl_per_dimension, prediction_loss, reconstruction_error,
                          reconstruction_loss)
+from vaec.m2 import M2, m1_posterior, paired_dataset
 from vaec.model import VAEC, build_classifier_head, build_decoder, build_encoder
 from vaec.sampling import Sampling
+from vaec.representation import (latent_size_figure, latent_size_study, max_latent_correlation,
+                                  set_encoder_trainable, transfer_classifier, transfer_study)
 from vaec.semisup import CLASSIFIERS, M1, M1Config, balanced_label_indices
 
 __all__ = [
     "VAEC", "VAECConfig", "ClassDomain", "Domain", "DomainScore", "LatentDomain", "NeighbourDomain", "Sampling", "kl_loss", "kl_per_dimension", "prediction_loss",
     "reconstruction_error", "reconstruction_loss", "LatentPlotCallback", "latent_figure", "build_encoder",
     "build_decoder", "build_classifier_head", "M1", "M1Config", "CLASSIFIERS",
-    "balanced_label_indices",
+    "balanced_label_indices", "M2", "paired_dataset", "m1_posterior", "max_latent_correlation", "latent_size_study",
+    "latent_size_figure", "transfer_classifier", "set_encoder_trainable", "transfer_study",
 ]
