@@ -34,6 +34,10 @@ class NotFittedError(ConfigError):
     """A transformer or model was used before ``fit``."""
 
 
+class DataUnavailableError(GenlabError, OSError):
+    """A data set is neither on disk nor downloadable from here (e.g. offline)."""
+
+
 class ChecksumError(GenlabError, OSError):
     """A downloaded or cached file does not have the expected sha256."""
 
