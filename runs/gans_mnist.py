@@ -15,14 +15,12 @@ features between N generated images and N test images, with the real-vs-real val
 the same N test images) beside it; class coverage (classes above 5 %, KL to uniform) of the N
 samples; and for the conditional model the accuracy of the requested digit (N/10 per digit).
 
-Budget: images/s were first measured on a 4,096-image slice of this shared 2-core CPU (while
-other trainings ran), then in the full run: dcgan 1,130, wgan_clip 490, wgan_gp 350, cwgan_gp 300
-(the gradient penalty's double backward), autoencoder 1,550, latent_wgan 8,400 (it trains a small
-MLP on 15-d codes) (``SPEEDS``). Default epochs (``EPOCHS``: dcgan 5, wgan_clip 5, wgan_gp 2,
-cwgan_gp 2, autoencoder 3 then latent_wgan 30) make the full run about 35 minutes there (32 minutes
-measured with latent_wgan at 4 epochs; 30 latent epochs add about 3), half of it the two
-gradient-penalty models; ``--epochs`` overrides all of them, ``--quick`` trains one epoch on 4,096
-images (about 3 minutes). Plots: per-model sample grids from fixed noise every epoch (PNG and
+Budget: ``SPEEDS`` are images/s measured in the full run of 2026-11-22 (two processes side by
+side on 2 shared cores, callbacks included). Default epochs (``EPOCHS``: dcgan, wgan_clip and
+wgan_gp 8 each for an equal-epoch comparison, cwgan_gp 15, autoencoder 3 then latent_wgan 30) make
+the full run about 2.5 hours there; split it over two processes with ``--only``. ``--epochs``
+overrides all of them, ``--quick`` trains one epoch on 4,096 images. FD, coverage and conditional
+accuracy of 2,000 samples are also measured after every epoch (``QualityTracker``). Plots: per-model sample grids from fixed noise every epoch (PNG and
 TensorBoard), 10 samples per digit from the conditional model, interpolation strips in noise and
 latent space. Needs ``--data-dir`` (a folder with ``mnist.npz``) unless keras can download MNIST.
 """
@@ -54,10 +52,10 @@ from genlab.tensorboard import scalar_callback
 EPOCHS = {"dcgan": 8, "wgan_clip": 8, "wgan_gp": 8, "cwgan_gp": 15, "latent_wgan": 30, "autoencoder": 3}
 #: Batch size per model (the original study's 256 for the clipped and latent WGANs).
 BATCH = {"dcgan": 128, "wgan_clip": 256, "wgan_gp": 128, "cwgan_gp": 128, "latent_wgan": 256}
-#: Training images/s in the full run of 2026-11-22 (load average 5-11 on the 2 cores, callbacks
-#: included); the first estimate from ``--quick`` (4,096 images, tracing included) was
-#: dcgan 1,270, wgan_clip 670, wgan_gp / cwgan_gp 184, latent_wgan 930, autoencoder 800.
-SPEEDS = {"dcgan": 1126, "wgan_clip": 491, "wgan_gp": 346, "cwgan_gp": 298, "latent_wgan": 8405,
+#: Training images/s in the split full run of 2026-11-22 (load average 15-27 on the 2 cores from
+#: other jobs, callbacks included; on a quieter machine benchmarks/gans_xla.py measured dcgan
+#: 1,564, wgan_clip 943, wgan_gp 554, cwgan_gp 435, latent_wgan 8,630).
+SPEEDS = {"dcgan": 1041, "wgan_clip": 234, "wgan_gp": 244, "cwgan_gp": 173, "latent_wgan": 8779,
           "autoencoder": 1545}
 MODELS = tuple(BATCH)
 
