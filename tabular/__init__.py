@@ -14,6 +14,10 @@ Pieces (DESIGN.md conventions 7-9):
   or WGAN-GP variant).
 - :func:`evaluate` — the fixed "Tabular" protocol (RandomForest detection and efficacy) plus
   logistic detection, column shapes, pair trends, exact copies and DCR, with a report.
+- :class:`Synthesizer` (:mod:`tabular.synth`) — the stronger synthesizer for any DataFrame:
+  :class:`MixedTransformer` (mode-specific normalisation, learned precision/range, missing values),
+  a TVAE (default) or a CTGAN-style conditional WGAN-GP, guaranteed conditions, save/load without
+  pickle and a SavedModel export that samples decoded rows with plain TensorFlow.
 
 Example:
     >>> from tabular import TabularDataset, TabularCGAN, TabularGANConfig, evaluate, load_adult
@@ -34,6 +38,7 @@ from tabular.evaluation import EvaluationResult, evaluate
 from tabular.gan import TabularCGAN, TabularGAN, TabularGANConfig
 from tabular.losses import least_squares_discriminator_loss, least_squares_generator_loss
 from tabular.transformer import ColumnSpan, NotFittedError, TabularTransformer
+from tabular.synth import CTGANConfig, MixedTransformer, Synthesizer, TVAEConfig
 
 __all__ = [
     # data
@@ -50,4 +55,6 @@ __all__ = [
     "least_squares_discriminator_loss", "least_squares_generator_loss",
     # evaluation
     "EvaluationResult", "evaluate",
+    # the synthesizer for any DataFrame (tabular.synth)
+    "CTGANConfig", "MixedTransformer", "Synthesizer", "TVAEConfig",
 ]
