@@ -319,18 +319,14 @@ class Domain:
         tests = [tf.cast(out["confidence"], tf.float64), typical_p]
         if self.use_reconstruction:
             tests.append(recon_p)
-        if self.neighbours is not None:
-            near_d = self.neighbours.distance_tensor(z_mean)
-            near_p = _empirical_tail(self.train_neighbour_distances, near_d, upper=True)
-            tests.append(near_p)
-            out["neighbour_distance"] = tf.cast(near_d, tf.float32)
-            out["neighbour_p_value"] = tf.cast(near_p, tf.float32)
-        if self.classes is not None:
-            class_d = self.classes.distance_tensor(z_mean)
-            class_p = _empirical_tail(self.train_class_distances, class_d, upper=True)
-            tests.append(class_p)
-            out["class_distance"] = tf.cast(class_d, tf.float32)
-            out["class_p_value"] = tf.cast(class_p, tf.float32)
+        for name, part, reference in (("neighbour", self.neighbours, self.train_neighbour_distances),
+                                      ("class", self.classes, self.train_class_distances)):
+            if part is not None:  # both are "how far from the training codes", calibrated empirically
+                dist_part = part.distance_tensor(z_mean)
+                p_part = _empirical_tail(reference, dist_part, upper=True)
+                tests.append(p_part)
+                out[f"{name}_distance"] = tf.cast(dist_part, tf.float32)
+                out[f"{name}_p_value"] = tf.cast(p_part, tf.float32)
         combined = tf.minimum(len(tests) * tf.reduce_min(tf.stack(tests, axis=-1), axis=-1),
                               tf.constant(1.0, tf.float64))
         out["typicality_p_value"] = tf.cast(typical_p, tf.float32)
