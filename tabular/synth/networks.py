@@ -45,6 +45,11 @@ class TabularVAE(keras.Model):
         hidden: Hidden widths of the encoder; the decoder mirrors them (default ``(128, 128)``).
         loss_factor: Weight of the reconstruction term against the KL term (default 2).
         seed: Integer seed of the reparameterisation noise.
+        prior_components: ``0``: sample the decoder from the standard normal prior (TVAE's
+            original); ``K > 0``: from a ``K``-component diagonal Gaussian mixture fitted after
+            training to the aggregate posterior (:meth:`fit_prior`, ex-post density estimation as in
+            Ghosh et al. 2020, "From Variational to Deterministic Autoencoders"). Its parameters
+            are non-trainable weights, so they save with the model and travel into the export.
         **kwargs: ``keras.Model`` arguments.
 
     Example:
@@ -54,7 +59,7 @@ class TabularVAE(keras.Model):
     """
 
     def __init__(self, spans, data_dim: int, latent_dim: int = 128, hidden=(128, 128),
-                 loss_factor: float = 2.0, seed: int = 0, **kwargs):
+                 loss_factor: float = 2.0, seed: int = 0, prior_components: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.spans = [[int(s), int(d), str(a)] for s, d, a in spans]
         self.data_dim, self.latent_dim = int(data_dim), int(latent_dim)
@@ -69,6 +74,13 @@ class TabularVAE(keras.Model):
         self.sigma = self.add_weight(shape=(max(len(self.tanh_index), 1),),
                                      initializer=keras.initializers.Constant(0.1), name="sigma")
         self.seed_generator = keras.random.SeedGenerator(self.seed)
+        self.prior_components = int(prior_components)
+        k = max(self.prior_components, 1)  # before fit_prior: one standard normal component
+        self.prior_logits = self.add_weight(shape=(k,), initializer="zeros", trainable=False, name="prior_logits")
+        self.prior_means = self.add_weight(shape=(k, self.latent_dim), initializer="zeros", trainable=False,
+                                           name="prior_means")
+        self.prior_scales = self.add_weight(shape=(k, self.latent_dim), initializer="ones", trainable=False,
+                                            name="prior_scales")
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
@@ -116,10 +128,41 @@ class TabularVAE(keras.Model):
         self.kl_tracker.update_state(kl)
         return {m.name: m.result() for m in self.metrics}
 
+    def fit_prior(self, x, seed: int = 0, batch_size: int = 4096):
+        """Fit the mixture prior to one posterior draw ``z = mu + sigma * eps`` per row of ``x``
+        (a no-op when ``prior_components == 0``); return ``self``."""
+        if self.prior_components == 0:
+            return self
+        from sklearn.mixture import GaussianMixture
+
+        stats = self.encoder.predict(np.asarray(x, np.float32), batch_size=batch_size, verbose=0)
+        mu, log_var = stats[:, :self.latent_dim], stats[:, self.latent_dim:]
+        z = mu + np.exp(0.5 * log_var) * np.random.default_rng(seed).standard_normal(mu.shape)
+        k = min(self.prior_components, len(z))
+        mixture = GaussianMixture(k, covariance_type="diag", reg_covar=1e-4, max_iter=200,
+                                  random_state=seed).fit(z)
+        pad = self.prior_components - k  # fewer rows than components: unused components get weight 0
+        self.prior_logits.assign(np.concatenate([np.log(mixture.weights_), np.full(pad, -1e9)]).astype(np.float32))
+        self.prior_means.assign(np.concatenate([mixture.means_, np.zeros((pad, self.latent_dim))]).astype(np.float32))
+        self.prior_scales.assign(np.concatenate([np.sqrt(mixture.covariances_),
+                                                 np.ones((pad, self.latent_dim))]).astype(np.float32))
+        return self
+
+    def latent_from_noise(self, eps, seed):
+        """Standard normal ``eps (n, latent)`` -> prior draws: ``mean_k + scale_k * eps`` with the
+        component ``k`` drawn per row from the stateless ``seed`` (identity before ``fit_prior``
+        and for the standard normal prior). Graph-safe."""
+        eps = tf.convert_to_tensor(eps, tf.float32)
+        if self.prior_components == 0:
+            return eps
+        k = tf.random.stateless_categorical(tf.convert_to_tensor(self.prior_logits)[None, :],
+                                            tf.shape(eps)[0], seed)[0]  # (n,)
+        return tf.gather(self.prior_means, k) + tf.gather(self.prior_scales, k) * eps
+
     def get_config(self):
         return {**super().get_config(), "spans": self.spans, "data_dim": self.data_dim,
                 "latent_dim": self.latent_dim, "hidden": list(self.hidden), "loss_factor": self.loss_factor,
-                "seed": self.seed}
+                "seed": self.seed, "prior_components": self.prior_components}
 
 
 @keras.saving.register_keras_serializable(package="tabular.synth")

@@ -39,6 +39,8 @@ class GraphSampler:
         transformer: The fitted :class:`MixedTransformer`.
         network: ``raw(noise, cond) -> (batch, output_width)``: a callable on tensors.
         latent_dim: Noise width.
+        latent: ``(eps, seed) -> z``: maps standard normal noise to the network's input (the VAE's
+            mixture prior, :meth:`TabularVAE.latent_from_noise`), or ``None`` (noise as is).
         sigma: ``(n_value_heads,)`` tensor/variable of the VAE's output noise, or ``None``.
         discrete: ``"argmax"`` or ``"sample"`` (Gumbel-max) for softmax spans.
         max_rounds: Rejection rounds before forcing.
@@ -48,12 +50,13 @@ class GraphSampler:
     """
 
     def __init__(self, transformer: MixedTransformer, network, latent_dim: int, sigma=None,
-                 discrete: str = "argmax", max_rounds: int = 20):
+                 discrete: str = "argmax", max_rounds: int = 20, latent=None):
         if discrete not in ("argmax", "sample"):
             raise UnknownNameError(f"unknown discrete decoding {discrete!r}; expected 'argmax' or 'sample'")
         transformer.check_fitted()
         self.t, self.network, self.latent_dim = transformer, network, int(latent_dim)
         self.sigma, self.discrete, self.max_rounds = sigma, discrete, int(max_rounds)
+        self.latent = latent
         self.columns = transformer.columns_
         self.n_columns = len(self.columns)
         disc = transformer.discrete_spans_
@@ -135,6 +138,8 @@ class GraphSampler:
 
     def raw(self, noise, allowed, seed):
         cond = self._cond_vector(allowed, tf.shape(noise)[0], seed)
+        if self.latent is not None:
+            noise = self.latent(noise, seed + tf.constant([0, 11], tf.int64))
         return self.network(noise, cond)
 
     def _pick(self, logits, seed, penalty=None):

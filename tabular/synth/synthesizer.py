@@ -61,6 +61,9 @@ class TVAEConfig:
         discrete: Decoding of softmax spans when sampling: ``"sample"`` (default: a Gumbel-max
             draw from the decoder's categorical distribution, which keeps minority categories and
             modes) or ``"argmax"`` (TVAE's original mode decoding).
+        prior_components: Components of the diagonal Gaussian mixture fitted to the aggregate
+            posterior after training and sampled instead of N(0, I) (default 50; ``0``: TVAE's
+            standard normal prior). See :class:`TabularVAE`.
     """
 
     latent_dim: int = 128
@@ -70,8 +73,12 @@ class TVAEConfig:
     weight_decay: float = 1e-5
     batch_size: int = 500
     discrete: str = "sample"
+    prior_components: int = 50
 
     def __post_init__(self):
+        if isinstance(self.prior_components, bool) or not isinstance(self.prior_components, int) \
+                or self.prior_components < 0:
+            raise ConfigError(f"TVAEConfig.prior_components must be an int >= 0, received {self.prior_components!r}")
         _check_positive("TVAEConfig", latent_dim=self.latent_dim, loss_factor=self.loss_factor,
                         learning_rate=self.learning_rate, batch_size=self.batch_size)
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
@@ -202,6 +209,7 @@ class Synthesizer:
                     .shuffle(len(x), seed=self.seed, reshuffle_each_iteration=True)
                     .batch(batch, drop_remainder=True).prefetch(2))
             history = model.fit(data, epochs=epochs, shuffle=False, callbacks=cb, verbose=verbose)  # shuffled above
+            model.fit_prior(x, seed=self.seed)
         else:
             if len(x) < cfg.pac:
                 raise InvalidValueError(f"frame has {len(x)} rows, fewer than pac={cfg.pac}; use more rows or a "
@@ -226,7 +234,7 @@ class Synthesizer:
         cfg = self.config
         if self.method == "tvae":
             model = TabularVAE(spans, transformer.output_width_, cfg.latent_dim, cfg.hidden, cfg.loss_factor,
-                               seed=self.seed)
+                               seed=self.seed, prior_components=cfg.prior_components)
         else:
             model = ConditionalTabularGAN(
                 spans, [[s.start, s.dim] for s in transformer.discrete_spans_], transformer.output_width_,
@@ -247,7 +255,7 @@ class Synthesizer:
                 decoder = self.model_.decoder
                 network = lambda noise, cond: decoder(noise, training=False)  # noqa: E731
                 sampler = GraphSampler(self.transformer_, network, self.config.latent_dim, self.model_.sigma,
-                                       self.config.discrete)
+                                       self.config.discrete, latent=self.model_.latent_from_noise)
             else:
                 generator = self.model_.generator
                 network = lambda noise, cond: generator(tf.concat([noise, cond], 1), training=False)  # noqa: E731

@@ -198,6 +198,8 @@ def test_bad_configs_and_conditions(fitted_vae):
         CTGANConfig(batch_size=99, pac=10)
     with pytest.raises(ConfigError, match="epochs must be an int >= 1"):
         Synthesizer(epochs=0)
+    with pytest.raises(ConfigError, match="prior_components must be an int >= 0"):
+        TVAEConfig(prior_components=-1)
     with pytest.raises(UnknownNameError, match="'price' is continuous.*column_types"):
         fitted_vae.sample(10, conditions={"price": 3.0})
     with pytest.raises(UnknownNameError, match="cannot condition on column 'colour'"):
@@ -225,9 +227,47 @@ def test_nothing_written_on_errors(fitted_vae, tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".synth-")] == []
 
 
+def test_mixture_prior_draws_follow_the_mixture():
+    spans = [[0, 1, "tanh"], [1, 3, "softmax"]]
+    plain = TabularVAE(spans, data_dim=4, latent_dim=2, hidden=(8,), prior_components=0)
+    eps = np.random.default_rng(0).normal(size=(50_000, 2)).astype(np.float32)
+    seed = tf.constant([1, 2], tf.int64)
+    np.testing.assert_array_equal(plain.latent_from_noise(eps, seed).numpy(), eps)
+    model = TabularVAE(spans, data_dim=4, latent_dim=2, hidden=(8,), prior_components=2)
+    np.testing.assert_array_equal(model.latent_from_noise(eps, seed).numpy(), eps)  # before fit_prior: N(0, I)
+    model.prior_logits.assign(np.log([0.25, 0.75]).astype(np.float32))
+    model.prior_means.assign(np.array([[-10.0, 0.0], [10.0, 5.0]], np.float32))
+    model.prior_scales.assign(np.array([[1.0, 2.0], [0.5, 0.1]], np.float32))
+    z = model.latent_from_noise(eps, seed).numpy()
+    right = z[:, 0] > 0
+    assert abs(right.mean() - 0.75) < 0.01
+    np.testing.assert_allclose(z[right].mean(0), [10.0, 5.0], atol=0.02)
+    np.testing.assert_allclose(z[right].std(0), [0.5, 0.1], rtol=0.03)
+    np.testing.assert_allclose(z[~right].std(0), [1.0, 2.0], rtol=0.03)
+    # a component is a shift and scale of the same noise row
+    np.testing.assert_allclose(z[right], [10.0, 5.0] + np.array([0.5, 0.1]) * eps[right], rtol=1e-5, atol=1e-5)
+
+
+def test_fit_prior_matches_the_posterior_and_pads_components(frame):
+    synth = Synthesizer("tvae", TVAEConfig(latent_dim=4, hidden=(16,), batch_size=100, prior_components=3),
+                        epochs=2, seed=0).fit(frame)
+    weights = np.exp(synth.model_.prior_logits.numpy())
+    assert weights.shape == (3,) and abs(weights.sum() - 1.0) < 1e-5
+    assert (synth.model_.prior_scales.numpy() > 0).all()
+    x = synth.transformer_.transform(frame)
+    stats = synth.model_.encoder(x).numpy()
+    mixture_mean = weights @ synth.model_.prior_means.numpy()
+    np.testing.assert_allclose(mixture_mean, stats[:, :4].mean(0), atol=0.15)  # one posterior draw per row
+    spans = [[0, 1, "tanh"], [1, 3, "softmax"]]
+    small = TabularVAE(spans, data_dim=4, latent_dim=2, hidden=(8,), prior_components=5)
+    small.fit_prior(np.eye(4, dtype=np.float32)[[0, 1, 2]] + [[0.0, 1.0, 0.0, 0.0]])  # 3 rows < 5 components
+    assert np.isclose(np.exp(small.prior_logits.numpy()).sum(), 1.0, atol=1e-5)
+    assert (np.exp(small.prior_logits.numpy()[3:]) == 0).all()
+
+
 def test_vae_model_serializes():
     spans = [[0, 1, "tanh"], [1, 3, "softmax"], [4, 2, "softmax"]]
-    model = TabularVAE(spans, data_dim=6, latent_dim=4, hidden=(8,), seed=3)
+    model = TabularVAE(spans, data_dim=6, latent_dim=4, hidden=(8,), seed=3, prior_components=2)
     again = TabularVAE.from_config(model.get_config())
     assert again.get_config() == model.get_config()
     x = np.eye(6, dtype=np.float32)
