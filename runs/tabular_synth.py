@@ -98,21 +98,16 @@ def loans_table(n: int = 12000, seed: int = 7) -> pd.DataFrame:
 
 def _tables(settings: SynthSettings):
     """``{name: (train, test, target)}``."""
+    sources = {"adult": (load_adult, "income"), "loans": (loans_table, "default")}
     out = {}
-    if "adult" in settings.tables:
-        adult = load_adult()
-        train, test = train_test_split(adult, test_size=0.2, stratify=adult["income"], random_state=42)
+    for name in settings.tables:
+        load, target = sources[name]
+        frame = load()
+        train, test = train_test_split(frame, test_size=0.2, stratify=frame[target], random_state=42)
         if settings.train_rows is not None and settings.train_rows < len(train):
-            train, _ = train_test_split(train, train_size=settings.train_rows, stratify=train["income"],
+            train, _ = train_test_split(train, train_size=settings.train_rows, stratify=train[target],
                                         random_state=0)
-        out["adult"] = (train, test, "income")
-    if "loans" in settings.tables:
-        loans = loans_table()
-        train, test = train_test_split(loans, test_size=0.2, stratify=loans["default"], random_state=42)
-        if settings.train_rows is not None and settings.train_rows < len(train):
-            train, _ = train_test_split(train, train_size=settings.train_rows, stratify=train["default"],
-                                        random_state=0)
-        out["loans"] = (train, test, "default")
+        out[name] = (train, test, target)
     return out
 
 
