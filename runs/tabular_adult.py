@@ -20,6 +20,7 @@ protocol's.
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 
 import numpy as np
@@ -53,14 +54,19 @@ class StudySettings:
     warmup: int = 20
     patience: int = 15
     train_rows: int | None = None  # subsample of the training part (None: all, the protocol)
+    augmentations: tuple[str, ...] = AUGMENTATIONS
 
     @classmethod
-    def from_options(cls, options: RunOptions) -> "StudySettings":
-        base = QUICK if options.quick else cls()
+    def from_options(cls, options: RunOptions, default: "StudySettings | None" = None) -> "StudySettings":
+        """``default`` (or the full / ``--quick`` sizes) with ``--seeds`` and ``--epochs`` applied;
+        ``--epochs`` sets the autoencoder's epochs too."""
+        base = default or (QUICK if options.quick else cls())
         return with_options(base, options, ae_epochs=options.epochs or base.ae_epochs)
 
 
 QUICK = StudySettings(seeds=1, epochs=4, ae_epochs=4, warmup=1, patience=2, train_rows=4000)
+#: The quickstart's tabular part (with ``--only cgan,ae_gan``): one seed, no augmentation.
+QUICKSTART = dataclasses.replace(QUICK, epochs=5, ae_epochs=5, augmentations=("none",))
 
 
 def _training_data(model: str, augmentation: str, train, ds: TabularDataset, seed: int):
@@ -132,6 +138,11 @@ def _export(model, run: RunDir) -> str:
     return "serve(noise) -> encoded rows"
 
 
+def _write_records(run: RunDir, records: list) -> None:
+    """Per-seed rows to ``records.json`` (rewritten after every row)."""
+    (run.path / "records.json").write_text(json.dumps(records, indent=2, default=str) + "\n")
+
+
 def run_study(options: RunOptions, name: str, settings: StudySettings) -> RunDir:
     models = options.select(MODELS)  # before anything is written
     run = RunDir(name, options.out)
@@ -156,7 +167,7 @@ def run_study(options: RunOptions, name: str, settings: StudySettings) -> RunDir
 
     first_models = {}
     for model_name in models:
-        for augmentation in AUGMENTATIONS:
+        for augmentation in settings.augmentations:
             for seed in range(settings.seeds):
                 start = time.perf_counter()
                 model, synthetic, epochs_run = train_and_sample(model_name, augmentation, train, ds, seed,
@@ -169,6 +180,7 @@ def run_study(options: RunOptions, name: str, settings: StudySettings) -> RunDir
                        "epochs_run": epochs_run, "seconds": time.perf_counter() - start,
                        "top_detector_columns": ", ".join(c for c, _ in result.top_features(3))}
                 records.append(row)
+                _write_records(run, records)  # a run stopped part-way keeps the rows it finished
                 print(f"  {model_name:7s} {augmentation:16s} seed {seed}: detection {row['detection_auc']:.4f} "
                       f"efficacy ratio {row['efficacy_ratio']:.4f} shapes {row['column_shapes']:.3f} "
                       f"({epochs_run} epochs, {row['seconds']:.0f} s)", flush=True)
@@ -198,7 +210,7 @@ def run_study(options: RunOptions, name: str, settings: StudySettings) -> RunDir
                "exact_copy_rate", "dcr_synthetic_median", "dcr_holdout_median", "epochs_run", "seconds",
                "n_seeds"]
     run.write_results(table, "Tabular GANs on UCI Adult", columns, notes)
-    (run.path / "records.json").write_text(__import__("json").dumps(records, indent=2, default=str) + "\n")
+    _write_records(run, records)
     print((run.path / "results.md").read_text())
     run.print_paths()
     return run
