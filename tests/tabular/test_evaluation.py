@@ -76,9 +76,9 @@ def test_single_class_test_part(parts):
         evaluate(train, test[test["label"] == "no"], other, target="label")
 
 
-@pytest.mark.slow
 def test_real_vs_real_adult(adult):
-    """The acceptance check on Adult: protocol split, training part halves as real and 'synthetic'."""
+    """The acceptance check on Adult: protocol split, training part halves as real and 'synthetic'
+    (about 30 s: part of the default run because it is the issue's acceptance test)."""
     ds = TabularDataset(adult, "income", positive_label=">50K")
     split = ds.split(test_size=0.2, seed=42, verbose=False)
     a, b = train_test_split(split.train, test_size=0.5, stratify=split.train["income"], random_state=0)
