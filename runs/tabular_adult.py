@@ -28,6 +28,7 @@ import tensorflow as tf
 from sklearn.model_selection import train_test_split
 
 from genlab.export import export_saved_model, reload_and_compare
+from genlab.progress import EveryNEpochs
 from genlab.runner import RunDir, RunOptions, aggregate, with_options
 from genlab.seeding import set_seed
 from genlab.tensorboard import scalar_callback
@@ -91,13 +92,14 @@ def train_and_sample(model_name: str, augmentation: str, train, ds: TabularDatas
     set_seed(seed)
     x, y = _training_data(model_name, augmentation, train, ds, seed)
     log = run.tensorboard / model_name / augmentation / f"seed{seed}"
+    label = f"{model_name} {augmentation} seed {seed}"
     if model_name in ("gan", "cgan"):
         cls = TabularCGAN if model_name == "cgan" else TabularGAN
         config = TabularGANConfig(epochs=settings.epochs, warmup=settings.warmup, patience=settings.patience)
         model = cls.build(ds.transformer, config, seed=seed)
         model.compile()
         history = model.train(x, y, epochs=config.epochs, batch_size=config.batch_size, warmup=config.warmup,
-                              patience=config.patience, callbacks=[scalar_callback(log)])
+                              patience=config.patience, callbacks=[scalar_callback(log), EveryNEpochs(10, label)])
         epochs_run = len(history.history["g_loss"])
         if model_name == "cgan":
             rate = float((train[ds.target] == ds.transformer.target_classes_[1]).mean())
@@ -109,8 +111,10 @@ def train_and_sample(model_name: str, augmentation: str, train, ds: TabularDatas
         variant = "wgan_gp" if model_name == "ae_wgan_gp" else "mse"
         config = AutoencoderGANConfig(variant=variant, ae_epochs=settings.ae_epochs, gan_epochs=settings.epochs)
         model = AutoencoderGAN(ds.transformer, config, seed=seed)
-        histories = model.fit(x, ae_callbacks=[scalar_callback(log / "autoencoder")],
-                              gan_callbacks=[scalar_callback(log / "latent_gan")])
+        histories = model.fit(x, ae_callbacks=[scalar_callback(log / "autoencoder"),
+                                               EveryNEpochs(25, f"{label}, autoencoder")],
+                              gan_callbacks=[scalar_callback(log / "latent_gan"),
+                                             EveryNEpochs(25, f"{label}, latent GAN")])
         epochs_run = len(histories["gan"].history["g_loss"])
         synthetic = model.generate(len(train))
     return model, synthetic, epochs_run

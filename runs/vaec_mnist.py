@@ -24,6 +24,7 @@ import keras
 
 from genlab import data
 from genlab.layers import LayerSpec
+from genlab.progress import EveryNEpochs
 from genlab.runner import RunDir, RunOptions
 from genlab.seeding import set_seed
 from genlab.tensorboard import doubling_epochs, scalar_callback
@@ -92,7 +93,7 @@ def latent2_course(run: RunDir, split, options: RunOptions) -> tuple[dict, list[
                                class_names=split.class_names)
     start = time.perf_counter()
     model.fit_all_parts(x_tr, y_tr, epochs=epochs, batch_size=128, verbose=0,
-                        callbacks=[plots, scalar_callback(run.tensorboard / "latent2"), _EveryN(64)])
+                        callbacks=[plots, scalar_callback(run.tensorboard / "latent2"), EveryNEpochs(64)])
     seconds = time.perf_counter() - start
     acc = float((model.predict(split.x_test, verbose=0, batch_size=512).argmax(1) == split.y_test).mean())
     row = {"strategy": "all_parts (latent 2, plotted)", "test_accuracy": acc, "latent_dim": 2,
@@ -100,19 +101,6 @@ def latent2_course(run: RunDir, split, options: RunOptions) -> tuple[dict, list[
            "images_per_second": n * epochs / seconds}
     print(f"latent 2: test accuracy {acc:.4f} after {epochs} epochs on {n} images ({seconds:.0f} s)", flush=True)
     return row, sorted(plots.logged_epochs)
-
-
-class _EveryN(keras.callbacks.Callback):
-    """Print the losses every ``n`` epochs (a long run's progress without a line per epoch)."""
-
-    def __init__(self, n: int):
-        super().__init__()
-        self.n, self.start = n, time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.n == 0:
-            shown = ", ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items())
-            print(f"  epoch {epoch + 1}: {shown} ({time.perf_counter() - self.start:.0f} s)", flush=True)
 
 
 def main(options: RunOptions) -> RunDir:
