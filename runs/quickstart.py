@@ -4,7 +4,8 @@ Part 1 is ``vaec_breast_cancer`` at its ``--quick`` sizes (2 seeds, 60 epochs), 
 directory itself. Part 2 is a short ``tabular_adult``: the conditional GAN and the autoencoder +
 least-squares GAN on 4,000 Adult training rows, 5 epochs, one seed, no augmentation, evaluated
 with the full suite and written to ``<run dir>/tabular_adult/``. ``--epochs`` and ``--seeds``
-apply to both parts. Neither part's numbers are the protocol's: see the two full runs.
+apply to both parts. Neither part's numbers are the protocol's: the full studies are
+``genlab run vaec_breast_cancer`` and ``genlab run tabular_adult``.
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ class StudySettings:
 
 
 QUICK = StudySettings(seeds=1, epochs=4, ae_epochs=4, warmup=1, patience=2, train_rows=4000)
-#: The quickstart's tabular part (with ``--only cgan,ae_gan``): one seed, no augmentation.
+#: Sizes of the quickstart's tabular part (which picks the models): one seed, no augmentation.
 QUICKSTART = dataclasses.replace(QUICK, epochs=5, ae_epochs=5, augmentations=("none",))
 
 
