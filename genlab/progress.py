@@ -6,6 +6,8 @@ import time
 
 import keras
 
+from genlab.errors import ConfigError
+
 
 class EveryNEpochs(keras.callbacks.Callback):
     """Print the epoch's logs every ``n`` epochs, and after the last one, with elapsed seconds.
@@ -15,7 +17,7 @@ class EveryNEpochs(keras.callbacks.Callback):
         label: Text put before each line (e.g. ``"gan none seed 0"``).
 
     Raises:
-        ValueError: ``n`` is not a positive integer.
+        ConfigError: ``n`` is not a positive integer.
 
     Example:
         >>> model.fit(x, epochs=100, verbose=0, callbacks=[EveryNEpochs(10, "latent GAN")])
@@ -24,7 +26,7 @@ class EveryNEpochs(keras.callbacks.Callback):
     def __init__(self, n: int = 10, label: str = ""):
         super().__init__()
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"EveryNEpochs: n must be an int >= 1, received {n!r}")
+            raise ConfigError(f"EveryNEpochs: n must be an int >= 1, received {n!r}")
         self.n, self.label = n, label
         self.start = time.perf_counter()
         self.lines: list[str] = []

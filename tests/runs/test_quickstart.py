@@ -19,8 +19,8 @@ def test_quickstart_writes_every_artifact(tmp_path, capsys):
     rows = json.loads((out / "results.json").read_text())
     assert [r["strategy"] for r in rows] == ["all_parts", "autoencoder -> classifier_head",
                                              "mlp_classifier", "var_mlp_classifier"]
-    for r in rows:
-        assert 0.0 <= r["accuracy"] <= 1.0 and r["n_seeds"] == 1 and r["epochs"] >= 8
+    for r in rows:  # breast cancer's majority class is 63 %: every strategy must have learned something
+        assert r["accuracy"] > 0.75 and r["n_seeds"] == 1 and r["epochs"] >= 8, r
     assert "| strategy | accuracy |" in (out / "results.md").read_text()
     assert glob.glob(str(out / "tensorboard" / "**" / "events.out.tfevents.*"), recursive=True)
     assert glob.glob(str(out / "plots" / "latent" / "*" / "latent_epoch0008.png"))
@@ -34,15 +34,19 @@ def test_quickstart_writes_every_artifact(tmp_path, capsys):
     rows = json.loads((tabular / "results.json").read_text())
     assert [(r["model"], r["augmentation"]) for r in rows] == [("real_vs_real", "none"), ("cgan", "none"),
                                                                ("ae_gan", "none")]
-    for r in rows:
-        assert 0.0 <= r["detection_auc"] <= 1.0 and r["efficacy_ratio"] > 0.0 and r["n_seeds"] == 1
+    assert abs(rows[0]["detection_auc"] - 0.5) < 0.05  # real vs real: indistinguishable
+    for r in rows[1:]:  # a forest trained on the synthetic rows ranks real test rows better than chance
+        assert r["efficacy_synthetic_auc"] > 0.6 and r["n_seeds"] == 1, r
     # --epochs reaches the tabular part: the latent GAN runs all 8, the cGAN may stop early
     assert rows[2]["epochs_run"] == 8 and 1 <= rows[1]["epochs_run"] <= 8
     assert (tabular / "eval" / "cgan-none-seed0" / "report.md").exists()
     assert glob.glob(str(tabular / "tensorboard" / "**" / "events.out.tfevents.*"), recursive=True)
-    generator = tf.saved_model.load(str(tabular / "export"))
-    specs = generator.serve.concrete_functions[0].structured_input_signature[0]
-    encoded = generator.serve(*[tf.random.normal((4, spec.shape[1])) for spec in specs]).numpy()
-    assert encoded.shape == (4, 109) and np.abs(encoded).max() <= 1.0  # Adult's encoded width, tanh
+    exported = tf.saved_model.load(str(tabular / "export"))
+    sampled = exported.sample(n=tf.constant(50, tf.int64), seed=tf.constant(0, tf.int64))
+    assert sorted(sampled) == sorted(["age", "workclass", "fnlwgt", "education", "education-num", "marital-status",
+                                      "occupation", "relationship", "race", "sex", "capital-gain", "capital-loss",
+                                      "hours-per-week", "native-country", "income"])
+    ages = sampled["age"].numpy()
+    assert ages.dtype == np.int64 and ages.min() >= 17 and ages.max() <= 90  # Adult's fitted range
     assert printed.rstrip().splitlines()[-1].startswith(("export:", "tensorboard:", "plots:"))
     assert "Tabular GANs on Adult:" in printed
