@@ -67,3 +67,14 @@ def test_distributed_step_matches_single_device(two_cpu_strategy, build):
     assert changed >= 4
     for key, values in h_single.history.items():
         np.testing.assert_allclose(h_dist.history[key], values, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["tvae", "ctgan"])
+def test_synthesizer_fits_inside_a_given_strategy(two_cpu_strategy, method):
+    from tabular.synthesizers import CTGANConfig, Synthesizer, TVAEConfig
+
+    config = (TVAEConfig(epochs=1, latent_dim=4, hidden=(8,), batch_size=40, prior_components=2) if method == "tvae"
+              else CTGANConfig(epochs=1, latent_dim=4, generator_dims=(8,), critic_dims=(8,), pac=5, batch_size=40))
+    synth = Synthesizer(method, config, strategy=two_cpu_strategy).fit(mixed_frame(200))
+    assert synth.model_.distribute_strategy is two_cpu_strategy
+    assert len(synth.sample(20)) == 20
