@@ -48,6 +48,9 @@ def run(name: str, options: RunOptions):
     known = available_runs()
     if module_name not in known:
         raise unknown_name("run", name, known)
+    from genlab.quiet import device_summary
+
+    print(f"genlab: {device_summary()}", flush=True)
     module = importlib.import_module(f"runs.{module_name}")
     return module.main(options)
 
