@@ -1,7 +1,8 @@
-"""The ``genlab`` command line: ``genlab list`` and ``genlab run NAME [options]``.
+"""The ``genlab`` command line: ``genlab list``, ``genlab run NAME [options]`` and ``genlab synth ...``.
 
 Each experiment is a module ``runs/NAME.py`` with a docstring (its first line is shown by
-``genlab list``) and a function ``main(options: RunOptions) -> RunDir``.
+``genlab list``) and a function ``main(options: RunOptions) -> RunDir``. ``genlab synth`` fits,
+samples, evaluates and exports synthesizers on CSV / Parquet files (:mod:`tabular.cli`).
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="small, fast version")
     p.add_argument("--only", help="comma-separated parts of the run to do (runs that support it, e.g. "
                                   "gans_mnist models); default all")
+    from tabular.cli import add_parser as add_synth
+
+    add_synth(sub)
     return parser
 
 
@@ -77,6 +81,10 @@ def main(argv=None) -> int:
         for name, line in sorted(available_runs().items()):
             print(f"{name:24s} {line}")
         return 0
+    if args.command == "synth":
+        from tabular.cli import run as run_synth
+
+        return _plainly(run_synth, args)
     for label in ("seeds", "epochs"):
         value = getattr(args, label)
         if value is not None and value <= 0:
@@ -85,16 +93,18 @@ def main(argv=None) -> int:
     options = RunOptions(out=args.out, data_dir=args.data_dir, seeds=args.seeds,
                          epochs=args.epochs, quick=args.quick,
                          only=tuple(p for p in args.only.split(",") if p) if args.only else None)
-    try:
-        run(args.name, options)
-    except Exception as exc:  # noqa: BLE001 - report user errors plainly, keep tracebacks for bugs
-        from genlab.errors import GenlabError
+    return _plainly(lambda: run(args.name, options) and 0)
 
-        if isinstance(exc, GenlabError):
-            print(f"genlab: {exc}", file=sys.stderr)
-            return 2
-        raise
-    return 0
+
+def _plainly(fn, *args) -> int:
+    """Run ``fn``; a genlab error becomes one line on standard error and exit code 2 (bugs keep their traceback)."""
+    from genlab.errors import GenlabError
+
+    try:
+        return fn(*args) or 0
+    except GenlabError as exc:
+        print(f"genlab: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

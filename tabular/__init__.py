@@ -16,23 +16,32 @@ Example:
     >>> synth = Synthesizer("tvae", epochs=300).fit(train)
     >>> rows = synth.sample(1000, conditions={"income": ">50K"})
     >>> result = evaluate(train, test, synth.sample(len(train)), target="income", out_dir="eval")
+
+Names are imported on first use (``import tabular`` alone starts no TensorFlow).
 """
 
-from tabular.data import (ADULT_COLUMNS, Augmented, DatasetSplit, DatasetSummary, TabularDataset, consistency_table,
-                          load_adult, loans_table, noisy_oversample, smote_balance)
-from tabular.encoding import Encoder, MinMaxOneHotEncoder, ModeSpecificEncoder, Span, encoder_from_state
-from tabular.evaluation import EvaluationResult, evaluate
-from tabular.synthesizers import (AEGANConfig, AEWGANGPConfig, CGANConfig, CTGANConfig, GANConfig, Synthesizer,
-                                  TVAEConfig, methods)
+import importlib as _importlib
 
-__all__ = [
+_LAZY = {
     # data
-    "ADULT_COLUMNS", "Augmented", "DatasetSplit", "DatasetSummary", "TabularDataset", "consistency_table",
-    "load_adult", "loans_table", "noisy_oversample", "smote_balance",
+    **dict.fromkeys(["ADULT_COLUMNS", "Augmented", "DatasetSplit", "DatasetSummary", "TabularDataset",
+                     "consistency_table", "load_adult", "loans_table", "noisy_oversample", "read_table",
+                     "smote_balance", "write_table"], "tabular.data"),
     # encoding
-    "Encoder", "MinMaxOneHotEncoder", "ModeSpecificEncoder", "Span", "encoder_from_state",
+    **dict.fromkeys(["Encoder", "MinMaxOneHotEncoder", "ModeSpecificEncoder", "Span", "encoder_from_state"],
+                    "tabular.encoding"),
     # synthesizers
-    "AEGANConfig", "AEWGANGPConfig", "CGANConfig", "CTGANConfig", "GANConfig", "Synthesizer", "TVAEConfig", "methods",
+    **dict.fromkeys(["AEGANConfig", "AEWGANGPConfig", "CGANConfig", "CTGANConfig", "GANConfig", "Synthesizer",
+                     "TVAEConfig", "methods"], "tabular.synthesizers"),
     # evaluation
-    "EvaluationResult", "evaluate",
-]
+    **dict.fromkeys(["EvaluationResult", "evaluate"], "tabular.evaluation"),
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(_importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'tabular' has no attribute {name!r}")
+
+
+__all__ = sorted(_LAZY)
