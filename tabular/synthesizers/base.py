@@ -258,8 +258,8 @@ class Synthesizer:
         self.last_acceptance_rate_ = accepted / max(drawn, 1)
         if len(codes) < n:
             raise ConditionError(
-                f"the model generated only {accepted} rows meeting {dict(conditions)} among {drawn:,} drawn "
-                f"(acceptance rate {self.last_acceptance_rate_:.2e}); it rarely produces such rows. Ask for fewer "
+                f"the model generated only {len(codes)} of {n} rows meeting {dict(conditions)} ({drawn:,} drawn, "
+                f"acceptance rate {self.last_acceptance_rate_:.2e}); it rarely produces such rows. Ask for fewer "
                 f"rows, relax the conditions, or train longer / with a conditional method (ctgan, tvae)")
         return self.encoder_.frame_from_codes(codes.numpy())
 
@@ -384,9 +384,10 @@ class Synthesizer:
             raise PathExistsError(f"{out} exists and is not an empty folder; export into a new or empty folder")
 
         def draw(n, seed, cond):
-            codes, _, accepted = sampler.sample_codes(n, seed, cond)
+            codes, _, _ = sampler.sample_codes(n, seed, cond)
             check = tf.debugging.assert_greater_equal(
-                accepted, n, message="the model generated too few rows meeting the conditions; relax them")
+                tf.cast(tf.shape(codes)[0], tf.int64), n,
+                message="the model generated too few rows meeting the conditions; relax them")
             with tf.control_dependencies([check]):
                 return self.encoder_.outputs_tf(tf.identity(codes))
 

@@ -274,15 +274,44 @@ class GraphSampler:
     def noise(self, n, seed):
         return tf.random.stateless_normal((n, self.latent_dim), seed)
 
-    def sample_codes(self, n, seed, cond: Conditions):
-        """``n`` rows meeting ``cond``.
+    def _split(self, n, cond: Conditions, seed):
+        """Where a condition allows several categories of a column, how many of the ``n`` rows each gets.
+
+        The most restrictive conditioned discrete column's allowed categories share the rows by
+        their training frequencies (a multinomial draw), so ``{"city": ["Oslo", "Perth"]}`` with
+        training shares 0.30 / 0.10 gives about 3 : 1 whatever the model's own balance.
 
         Returns:
-            ``(codes (m, n_columns), drawn, accepted)`` with ``m = min(n, accepted)``: fewer than
-            ``n`` rows only when ``max(max_candidates, 200 n)`` candidates held too few matches.
+            ``(positions (k,), counts (k,))``; a position of ``-1`` keeps ``cond`` as it is.
         """
-        n = tf.cast(n, tf.int64)
-        base = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
+        none = (tf.constant([-1], tf.int64), tf.reshape(n, (1,)))
+        if self.disc_dim == 0:
+            return none
+        allowed = tf.convert_to_tensor(cond.allowed, tf.float32)
+        n_spans = len(self.disc_columns)
+        restricted = tf.math.unsorted_segment_min(allowed, self.span_id, n_spans) < 1.0
+        share = tf.math.unsorted_segment_sum(allowed * self.frequencies, self.span_id, n_spans)
+        best = tf.argmin(tf.where(restricted, share, tf.fill(tf.shape(share), 2.0)), output_type=tf.int32)
+        on = tf.logical_and(tf.equal(self.span_id, best), allowed > 0)
+        positions = tf.where(tf.logical_and(on, tf.reduce_any(restricted)))[:, 0]  # (k,)
+        # one more, never drawn class, so that an empty set of positions still makes a valid draw
+        weights = tf.concat([tf.gather(tf.constant(self.frequencies), positions), [0.0]], axis=0)
+        draws = tf.random.stateless_categorical(tf.math.log(weights + 1e-30)[None, :], tf.cast(n, tf.int32), seed)[0]
+        counts = tf.math.bincount(tf.cast(draws, tf.int32), minlength=tf.size(positions) + 1, dtype=tf.int64)
+        return tf.cond(tf.size(positions) > 1, lambda: (positions, counts[:tf.size(positions)]), lambda: none)
+
+    def _only(self, cond: Conditions, position) -> Conditions:
+        """``cond`` with the column of ``position`` restricted to that one category (``-1``: unchanged)."""
+        if self.disc_dim == 0:
+            return cond
+        allowed = tf.convert_to_tensor(cond.allowed, tf.float32)
+        column = tf.gather(self.span_id, tf.maximum(position, 0))
+        single = tf.where(tf.equal(self.span_id, column),
+                          tf.cast(tf.equal(tf.range(self.disc_dim, dtype=tf.int64), position), tf.float32), allowed)
+        return Conditions(tf.where(position >= 0, single, allowed), cond.low, cond.high)
+
+    def _reject(self, n, base, cond: Conditions):
+        """Rejection rounds until ``n`` rows meet ``cond`` or the candidate budget is spent."""
         limit = tf.maximum(tf.constant(self.max_candidates, tf.int64), 200 * n)
 
         def body(r, acc, drawn, accepted):
@@ -293,8 +322,7 @@ class GraphSampler:
             size = tf.clip_by_value(size, 1, tf.minimum(tf.constant(MAX_ROUND, tf.int64), limit - drawn))
             rs = base + tf.stack([tf.constant(0, tf.int64), 7919 * (tf.cast(r, tf.int64) + 1)])
             codes = self.decode(self.raw(self.noise(size, rs), cond, rs + [0, 1]), rs + [0, 2])
-            match = self.matches(codes, cond)
-            kept = tf.boolean_mask(codes, match)
+            kept = tf.boolean_mask(codes, self.matches(codes, cond))
             return (r + 1, tf.concat([acc, kept], axis=0), drawn + size,
                     accepted + tf.cast(tf.shape(kept)[0], tf.int64))
 
@@ -306,6 +334,29 @@ class GraphSampler:
             more, body, [tf.constant(0), tf.zeros((0, self.n_columns), tf.float64), zero, zero],
             shape_invariants=[tf.TensorShape([]), tf.TensorShape([None, self.n_columns]), tf.TensorShape([]),
                               tf.TensorShape([])])
-        rows = tf.random.experimental.stateless_shuffle(acc[:n], base + tf.constant([0, 3], tf.int64))
-        return rows, drawn, accepted
+        return acc[:n], drawn, accepted
 
+    def sample_codes(self, n, seed, cond: Conditions):
+        """``n`` rows meeting ``cond`` (several allowed categories share the rows as :meth:`_split` says).
+
+        Returns:
+            ``(codes (m, n_columns), drawn, accepted)`` with ``m <= n``: fewer than ``n`` rows only when
+            ``max(max_candidates, 200 n)`` candidates of some part held too few matches.
+        """
+        n = tf.cast(n, tf.int64)
+        base = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
+        positions, counts = self._split(n, cond, base + [0, 4])
+
+        def body(i, acc, drawn, accepted):
+            part_seed = base + tf.stack([tf.constant(0, tf.int64), 104729 * tf.cast(i, tf.int64)])
+            rows, d, a = self._reject(counts[i], part_seed, self._only(cond, positions[i]))
+            return i + 1, tf.concat([acc, rows], axis=0), drawn + d, accepted + a
+
+        zero = tf.constant(0, tf.int64)
+        _, acc, drawn, accepted = tf.while_loop(
+            lambda i, *_: i < tf.size(positions), body,
+            [tf.constant(0), tf.zeros((0, self.n_columns), tf.float64), zero, zero],
+            shape_invariants=[tf.TensorShape([]), tf.TensorShape([None, self.n_columns]), tf.TensorShape([]),
+                              tf.TensorShape([])])
+        rows = tf.random.experimental.stateless_shuffle(acc, base + tf.constant([0, 3], tf.int64))
+        return rows, drawn, accepted
