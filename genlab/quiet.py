@@ -38,7 +38,7 @@ def import_tensorflow():
         try:
             import tensorflow as tf
 
-            tf.config.list_physical_devices()
+            tf.config.list_logical_devices()  # initialises the runtime: the cuInit probe prints here
         finally:
             sys.stderr.flush()
             os.dup2(saved, 2)

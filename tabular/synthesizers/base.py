@@ -211,7 +211,7 @@ class Synthesizer:
         self.seconds_per_epoch_ = timer.mean_seconds()
         self.cpu_seconds_per_epoch_ = timer.mean_seconds(cpu=True)
         self._sampler = None
-        return self
+        return self.warm_up()
 
     # ------------------------------------------------------------------------------ sampling
     def check_fitted(self) -> None:
@@ -226,6 +226,18 @@ class Synthesizer:
             self._sampler = GraphSampler(self.encoder_, discrete=self.discrete, **self.sampler_parts())
             self._sample_fn = tf.function(self._sampler.sample_codes, reduce_retracing=True)
         return self._sampler
+
+    def warm_up(self) -> "Synthesizer":
+        """Trace and run the graph sampler once (one row), so the next ``sample`` call answers at once.
+
+        ``fit`` and ``load`` call it: tracing the sampler costs a second or more, paid there once
+        instead of on a user's first ``sample``. Conditioned and unconditioned calls share the
+        traced graph.
+        """
+        sampler = self.graph_sampler()
+        self._sample_fn(tf.constant(1, tf.int64), tf.constant(self.seed, tf.int64),
+                        _cond_tensors(sampler.unconditioned()))
+        return self
 
     def sample(self, n: int, conditions: Mapping | None = None, seed: int | None = None) -> pd.DataFrame:
         """Draw ``n`` rows in the training frame's schema.
@@ -354,7 +366,7 @@ class Synthesizer:
         synth.seconds_per_epoch_ = state["seconds_per_epoch"]
         synth.cpu_seconds_per_epoch_ = state["cpu_seconds_per_epoch"]
         synth._sampler = None
-        return synth
+        return synth.warm_up()
 
     # ------------------------------------------------------------------------------ export
     def export(self, directory: str | os.PathLike) -> Path:
