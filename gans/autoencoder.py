@@ -23,7 +23,6 @@ from typing import Sequence
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from gans._checks import positive_int
@@ -157,6 +156,11 @@ def conv_autoencoder(input_shape=(28, 28, 1), latent_dim: int = 15, filters: Seq
                        name="autoencoder")
 
 
+def _is_array(x) -> bool:
+    """Array-like input (NumPy, tensor, DataFrame, list) rather than a dataset of batches."""
+    return hasattr(x, "__array__") or isinstance(x, list)
+
+
 @keras.saving.register_keras_serializable(package="gans")
 class LatentGAN(keras.Model):
     """An adversarial model trained on the codes of a frozen encoder; its samples are decoded.
@@ -233,9 +237,9 @@ class LatentGAN(keras.Model):
         return check_features(x, tuple(self.encoder.input_shape[1:]), name="x")
 
     def _codes(self, x, batch_size: int) -> np.ndarray:
-        data = x if isinstance(x, tf.data.Dataset) else self._samples(x)
-        return self.encoder.predict(data, batch_size=None if isinstance(x, tf.data.Dataset) else batch_size,
-                                    verbose=0)
+        if _is_array(x):
+            return self.encoder.predict(self._samples(x), batch_size=batch_size, verbose=0)
+        return self.encoder.predict(x, verbose=0)  # a dataset brings its own batches
 
     def adapt(self, x, batch_size: int = 512) -> "LatentGAN":
         """Measure the per-dimension mean and std of the encoder's codes of ``x``.
@@ -289,10 +293,10 @@ class LatentGAN(keras.Model):
             NotFittedError: ``x`` is a dataset and :meth:`adapt` was not called.
             InputShapeError: Array ``x`` does not match the encoder's input shape.
         """
-        if not isinstance(x, tf.data.Dataset):
+        if _is_array(x):
             x = self._samples(x)
         if not self.adapted:
-            if isinstance(x, tf.data.Dataset):
+            if not _is_array(x):
                 raise NotFittedError("LatentGAN.fit adapts the code statistics on array input only; for a "
                                      "tf.data.Dataset call adapt(x) first (arrays or a finite dataset)")
             self.adapt(x)

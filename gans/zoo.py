@@ -166,15 +166,17 @@ def train_autoencoder(x01, epochs: int = 3, code_dim: int = CODE_DIM, batch_size
 def images_per_second(model: keras.Model, x, y=None, batch_size: int = 128, warmup: int = 512) -> float:
     """Training speed of a compiled model: one epoch on ``x`` after a warm-up epoch on ``x[:warmup]``.
 
-    The warm-up fit traces (and XLA-compiles) the train step, so the timed epoch measures steady
-    training only. ``y`` is passed to ``fit`` as is (labels, or the targets of an autoencoder).
+    The warm-up fit traces (and XLA-compiles) the train step for the full batches and for the
+    partial last batch of ``x`` (it ends with one of the same size), so the timed epoch measures
+    steady training only. ``y`` is passed to ``fit`` as is (labels, or an autoencoder's targets).
 
     Args:
         model: Compiled model; it is trained (the warm-up and the timed epoch both update it).
         x: Training inputs.
         y: Second ``fit`` argument, or ``None``.
         batch_size: Batch size of both fits.
-        warmup: Samples of the warm-up epoch (>= 1).
+        warmup: Samples of the warm-up epoch (>= 1), rounded down to whole batches (at least
+            one), plus the size of the partial last batch of ``x``.
 
     Returns:
         ``len(x)`` divided by the wall time of the timed epoch.
@@ -185,7 +187,8 @@ def images_per_second(model: keras.Model, x, y=None, batch_size: int = 128, warm
     warmup = positive_int("warmup", warmup)
     if len(x) < warmup:
         raise InputShapeError(f"x has {len(x)} samples, fewer than warmup={warmup}; lower warmup")
-    model.fit(x[:warmup], None if y is None else y[:warmup], epochs=1, batch_size=batch_size, verbose=0)
+    n_warm = min(len(x), max(batch_size, warmup - warmup % batch_size) + len(x) % batch_size)
+    model.fit(x[:n_warm], None if y is None else y[:n_warm], epochs=1, batch_size=batch_size, verbose=0)
     start = time.perf_counter()
     model.fit(x, y, epochs=1, batch_size=batch_size, verbose=0)
     return len(x) / (time.perf_counter() - start)

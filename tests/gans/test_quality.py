@@ -93,9 +93,12 @@ def test_quality_tracker_scores_every_epoch_of_fit(classifier, digits, tmp_path,
     tracker = QualityTracker(classifier, digits.x_test, n=50, image_range=(0, 1), log_dir=tmp_path / "q",
                              name="tiny")
     seen = Seen()
-    model.fit(digits.x_train[:64], epochs=2, batch_size=32, verbose=0, callbacks=[tracker, seen])
+    best = keras.callbacks.ModelCheckpoint(tmp_path / "best.keras", monitor="fd", mode="min", save_best_only=True)
+    model.fit(digits.x_train[:64], epochs=2, batch_size=32, verbose=0, callbacks=[tracker, seen, best])
     assert [h["epoch"] for h in tracker.history] == [1, 2]
     assert [round(s["fd"], 6) for s in seen.logs] == [round(h["fd"], 6) for h in tracker.history]
+    assert best.best == pytest.approx(min(h["fd"] for h in tracker.history))  # kept the best epoch by FD
+    assert (tmp_path / "best.keras").exists()
     assert "conditional_accuracy" not in seen.logs[0]  # unconditional: nothing to log
     assert "tiny epoch 2: FD" in capsys.readouterr().out
     events = glob.glob(str(tmp_path / "q" / "events.out.tfevents.*"))

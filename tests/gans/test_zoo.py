@@ -75,6 +75,9 @@ def test_images_per_second_times_one_epoch_after_the_warmup():
     elapsed = time.perf_counter() - start
     assert int(model.g_optimizer.iterations) == 64 // 32 + 256 // 32  # warm-up, then the whole set
     assert 256 / speed <= elapsed  # images over the timed part, which is inside the call
+    # 200 rows end with a batch of 8: the warm-up ends with one too (2 + 1 steps), traced before timing.
+    zoo.images_per_second(model, x[:200], batch_size=32, warmup=64)
+    assert int(model.g_optimizer.iterations) == 10 + 3 + 7
     with pytest.raises(InputShapeError, match="fewer than warmup=512"):
         zoo.images_per_second(model, x)
 
