@@ -189,3 +189,18 @@ def test_bad_configs_and_calls(fitted, frame, tmp_path):
         synth.export(busy)
     assert sorted(p.name for p in busy.iterdir()) == ["other.txt"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_export_refuses_bad_n_and_non_finite_noise(fitted, tmp_path):
+    """The exported ``sample`` returned 0 rows for n = -5 and ``decode_noise`` turned NaN noise into rows."""
+    synth, _ = fitted["tvae"]
+    loaded = tf.saved_model.load(str(synth.export(tmp_path / "export")))
+    seed = tf.constant(0, tf.int64)
+    for bad in (-5, 0, 10**9):
+        with pytest.raises(tf.errors.InvalidArgumentError, match="n must be"):
+            loaded.sample(n=tf.constant(bad, tf.int64), seed=seed)
+    noise = np.zeros((4, synth.graph_sampler().latent_dim), np.float32)
+    assert len(loaded.decode_noise(noise=tf.constant(noise), seed=seed)["label"]) == 4
+    noise[1, 0] = np.nan
+    with pytest.raises(tf.errors.InvalidArgumentError, match="noise must be finite"):
+        loaded.decode_noise(noise=tf.constant(noise), seed=seed)
