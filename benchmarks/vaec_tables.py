@@ -25,6 +25,7 @@ Examples::
     nice -n 5 python benchmarks/vaec_tables.py --out runs/output/vaec_tables
     python benchmarks/vaec_tables.py --only wine,iris --models vaec_var_mlp_classifier,logreg --repeats 1
     python benchmarks/vaec_tables.py --out runs/output/vaec_tables --report   # table from records only
+    python benchmarks/vaec_tables.py --report --out DIR --merge DIR_A DIR_B    # parts run in parallel
     nice -n 5 python benchmarks/vaec_tables.py --select --data-dir ../shared/data --out runs/output/vaec_select
 """
 
@@ -138,12 +139,12 @@ MODELS = {
     "hist_gradient_boosting": lambda seed: HistGradientBoostingClassifier(random_state=seed),
 }
 
-#: Small grids, four points each (searched by 3-fold CV inside the training folds).
-_VAEC_GRID = {"latent_dim": [2, 8], "classifier_kl_weight": [1e-3, 1e-1]}
+#: Small grids, four points each, searched inside the training folds: by 3-fold CV for the
+#: scikit-learn models, on the estimator's own validation rows for the VAEC (ValidationGridSearch).
 GRIDS = {
-    "vaec_var_mlp_classifier": _VAEC_GRID,
-    "vaec_all_parts": {"latent_dim": [2, 8], "kl_weight": [0.1, 1.0]},
-    "vaec_mlp_classifier": {"latent_dim": [2, 8], "weight_decay": [0.0, 0.1]},
+    "vaec_var_mlp_classifier": {"latent_dim": [8, 16], "classifier_kl_weight": [1e-3, 1e-2]},
+    "vaec_all_parts": {"latent_dim": [8, 16], "kl_weight": [0.1, 1.0]},
+    "vaec_mlp_classifier": {"latent_dim": [8, 16], "weight_decay": [0.0, 0.1]},
     "logreg": {"logisticregression__C": [0.01, 0.1, 1.0, 10.0]},
     "mlp": {"mlpclassifier__hidden_layer_sizes": [(100,), (64, 32)],
             "mlpclassifier__alpha": [1e-4, 1e-2]},
@@ -169,6 +170,12 @@ SELECTION_CANDIDATES = {
     "val_0.2": {"validation_fraction": 0.2},
     "patience_40": {"patience": 40},
     "dropout_0.2": {"encoder_layers": ({"units": 64, "dropout": 0.2},)},
+    # second round: combinations of the first round's better settings
+    "enc128_64_latent16": {"encoder_layers": (128, 64), "latent_dim": 16},
+    "enc128_64_batch64": {"encoder_layers": (128, 64), "batch_size": 64},
+    "enc128_64_latent16_batch64": {"encoder_layers": (128, 64), "latent_dim": 16, "batch_size": 64},
+    "enc256_latent16": {"encoder_layers": (256,), "latent_dim": 16},
+    "enc128_64_head64": {"encoder_layers": (128, 64), "head_layers": (64,)},
 }
 
 
@@ -374,6 +381,8 @@ def main(argv=None) -> None:
     p.add_argument("--data-dir", help="folder with mnist.npz (or mnist/mnist.npz), for --select")
     p.add_argument("--select", action="store_true", help="run the defaults-selection study instead")
     p.add_argument("--report", action="store_true", help="only aggregate the records already written")
+    p.add_argument("--merge", nargs="+", metavar="DIR",
+                   help="with --report: aggregate the records of parts run in other output folders too")
     a = p.parse_args(argv)
     tables_all = SELECTION_TABLES if a.select else TABLES
     tables = {t: tables_all[t] for t in _names(a.only, tables_all, "table")}
@@ -390,6 +399,8 @@ def main(argv=None) -> None:
     if not a.report:
         run(tables, models, variants, repeats, a.grid_repeats, seed, out, a.data_dir)
     records = read_records(out.path / "records.jsonl")
+    for other in a.merge or ():
+        records += read_records(Path(other) / "records.jsonl")
     if a.select:
         notes = (f"5-fold stratified CV (seed {SELECTION_SEED}); base settings {SELECTION_BASE}; each "
                  "candidate changes the base as its name says.\n\n" + selection_summary(records))

@@ -216,10 +216,10 @@ class VAECClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMixin, Transform
         >>> clf.save("vaec-clf"); VAECClassifier.load("vaec-clf")
     """
 
-    def __init__(self, strategy: str = "var_mlp_classifier", *, latent_dim: int = 8,
-                 encoder_layers=(64,), head_layers=(32,), kl_weight: float = 1.0,
+    def __init__(self, strategy: str = "var_mlp_classifier", *, latent_dim: int = 16,
+                 encoder_layers=(128, 64), head_layers=(32,), kl_weight: float = 1.0,
                  prediction_weight: float = 1.0, classifier_kl_weight: float = 1e-3,
-                 learning_rate: float = 1e-3, weight_decay: float = 0.0, batch_size: int = 32,
+                 learning_rate: float = 1e-3, weight_decay: float = 0.0, batch_size: int = 64,
                  epochs: int = 300, validation_fraction: float = 0.1, patience: int = 20,
                  random_state=None, verbose=0):
         self.strategy = strategy

@@ -24,7 +24,7 @@ X_NEW, Y_NEW = _DATA.data[300:420], _DATA.target[300:420]
 
 
 def small(**kw):
-    return VAECClassifier(**{"latent_dim": 2, "encoder_layers": (16,), "head_layers": (8,),
+    return VAECClassifier(**{"latent_dim": 2, "encoder_layers": (16,), "head_layers": (8,), "batch_size": 32,
                              "learning_rate": 1e-2, "epochs": 40, "patience": 10, "random_state": 0, **kw})
 
 

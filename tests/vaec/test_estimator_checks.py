@@ -13,7 +13,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from vaec.estimator import VAECClassifier
 
 TINY = VAECClassifier(latent_dim=2, encoder_layers=(8,), head_layers=(8,), learning_rate=1e-2,
-                      epochs=10, patience=3, random_state=0)
+                      batch_size=32, epochs=10, patience=3, random_state=0)
 
 FAST_CHECKS = [
     # no fitting, or an error before any training
