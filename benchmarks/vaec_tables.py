@@ -342,9 +342,12 @@ def pivot(rows: list[dict], metric: str = "accuracy") -> str:
     columns = list(dict.fromkeys(c for _, c in cells))
     lines = ["| table | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     tables = [*TABLES, *SELECTION_TABLES]
+    def cell(r: dict) -> str:  # one fold has no spread: the mean alone
+        std = r[metric + "_std"]
+        return f"{r[metric]:.3f}" if std is None else f"{r[metric]:.3f} ± {std:.3f}"
+
     for table in sorted({t for t, _ in cells}, key=lambda t: tables.index(t) if t in tables else len(tables)):
-        row = [f"{cells[(table, c)][metric]:.3f} ± {cells[(table, c)][metric + '_std']:.3f}"
-               if (table, c) in cells else "–" for c in columns]
+        row = [cell(cells[(table, c)]) if (table, c) in cells else "–" for c in columns]
         lines.append(f"| {table} | " + " | ".join(row) + " |")
     return "\n".join(lines)
 
