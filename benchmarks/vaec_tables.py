@@ -25,11 +25,11 @@ cross-validation with other seeds.
 
 Examples::
 
-    nice -n 5 python benchmarks/vaec_tables.py --out runs/output/vaec_tables
-    python benchmarks/vaec_tables.py --only wine,iris --models vaec_var_mlp_classifier,logreg --repeats 1
-    python benchmarks/vaec_tables.py --out runs/output/vaec_tables --report   # table from records only
-    python benchmarks/vaec_tables.py --report --out DIR --merge DIR_A DIR_B    # parts run in parallel
-    nice -n 5 python benchmarks/vaec_tables.py --select --data-dir ../shared/data --out runs/output/vaec_select
+    nice -n 5 python -m benchmarks.vaec_tables --out runs/output/vaec_tables
+    python -m benchmarks.vaec_tables --only wine,iris --models vaec_var_mlp_classifier,logreg --repeats 1
+    python -m benchmarks.vaec_tables --out runs/output/vaec_tables --report   # table from records only
+    python -m benchmarks.vaec_tables --report --out DIR --merge DIR_A DIR_B    # parts run in parallel
+    nice -n 5 python -m benchmarks.vaec_tables --select --data-dir DIR --out runs/output/vaec_select
 """
 
 from __future__ import annotations
