@@ -5,6 +5,9 @@ Example:
     >>> model = VAEC(VAECConfig(input_shape=(30,), n_classes=2, latent_dim=2))
     >>> model.fit_var_mlp_classifier(x_train, y_train, epochs=100)
     >>> model.export("export/vaec")
+
+``vaec.VAECClassifier`` is the scikit-learn estimator around it; its guide and cross-validated
+benchmark are in ``docs/vaec.md``.
 """
 
 from vaec.config import VAECConfig
