@@ -116,15 +116,56 @@ def numeric_values(series: pd.Series, col: str, kind: str) -> np.ndarray:
     return values
 
 
+def float32_origin(values: np.ndarray) -> bool:
+    """Whether every value is exactly a float32 (e.g. ``3.0999999046325684`` read from a float32 3.1)."""
+    return bool(len(values)) and bool(np.all(values == values.astype(np.float32).astype(np.float64)))
+
+
 def decimals(values: np.ndarray) -> int | None:
-    """Fewest decimals (0..6) that hold every value; ``None``: keep full precision."""
+    """Fewest decimals (0..6) that hold every value; ``None``: keep full precision.
+
+    Values that went through float32 (every value exactly a float32) hold ``d`` decimals when
+    rounding to ``d`` decimals gives the same float32: ``3.0999999046325684`` is 3.1, one decimal.
+    """
     if len(values) == 0:
         return 0
     scale = max(1.0, float(np.abs(values).max()))
+    single = float32_origin(values)
+    as32 = values.astype(np.float32) if single else None
     for d in range(7):
-        if np.allclose(values, np.round(values, d), rtol=0, atol=1e-9 * scale):
+        rounded = np.round(values, d)
+        if np.allclose(values, rounded, rtol=0, atol=1e-9 * scale):
+            return d
+        if single and np.array_equal(rounded.astype(np.float32), as32):
             return d
     return None
+
+
+def grid(values: np.ndarray, digits: int | None) -> float | None:
+    """The step of the grid every value lies on, when coarser than ``10 ** -digits``; else ``None``.
+
+    Amounts rounded to hundreds have step 100, quarter hours 0.25: decoding rounds to the grid
+    (anchored at the minimum), so no value between two grid points is generated.
+    """
+    if digits is None or len(values) < 3:
+        return None
+    units = np.round(values * 10.0 ** digits)
+    if np.abs(units).max() > 2.0 ** 52:
+        return None
+    uniques = np.unique(units).astype(np.int64)
+    if len(uniques) < 3:
+        return None
+    step = int(np.gcd.reduce(uniques - uniques[0]))
+    return step / 10.0 ** digits if step > 1 else None
+
+
+def precision(values: np.ndarray, kind: str) -> dict:
+    """What decoding rounds a numeric column to: ``decimals``, ``step`` (a grid, or ``None``) and
+    ``float32`` (the values went through float32: decoded values do too, so they are bit-identical
+    to fitted ones)."""
+    digits = 0 if kind == "integer" else decimals(values)
+    return {"decimals": digits, "step": grid(values, digits),
+            "float32": kind != "integer" and digits is not None and digits > 0 and float32_origin(values)}
 
 
 def json_value(v):
@@ -160,8 +201,9 @@ def fit_column(series: pd.Series, col: str, kind: str | None, declared: bool) ->
     """What every encoder needs to know of one column, as a JSON-serialisable dict.
 
     Keys: ``kind``, ``dtype``, ``has_missing``, ``missing_rate``; numeric kinds add ``min``,
-    ``max``, ``decimals``; discrete kinds add ``categories`` and ``frequencies`` (shares of the
-    categories, then of the missing value when there is one).
+    ``max`` and :func:`precision` (``decimals``, ``step``, ``float32``); discrete kinds add
+    ``categories`` and ``frequencies`` (shares of the categories, then of the missing value when
+    there is one).
 
     Args:
         series: The column.
@@ -189,8 +231,7 @@ def fit_column(series: pd.Series, col: str, kind: str | None, declared: bool) ->
             example = observed[observed != np.round(observed)][:3].tolist()
             raise InvalidValueError(f"column {col!r} is declared integer but holds fractional values {example}; "
                                     f"declare it 'continuous' or round it first")
-        return {**info, "min": float(observed.min()), "max": float(observed.max()),
-                "decimals": 0 if kind == "integer" else decimals(observed)}
+        return {**info, "min": float(observed.min()), "max": float(observed.max()), **precision(observed, kind)}
     observed = series[~na]
     if kind == "boolean":
         values = observed.map(to_bool)
