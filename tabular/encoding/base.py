@@ -356,13 +356,17 @@ class Encoder:
 
 
 def round_numeric_tf(value, info: dict):
-    """float64 values clipped to the fitted ``[min, max]`` and rounded to the fitted precision: onto
-    the grid ``min + k * step`` when the column has one, to ``decimals`` decimals, and through
-    float32 when the fitted values had gone through float32 (so a generated 3.1 is the very
-    ``3.0999999046325684`` of the data)."""
+    """float64 values clipped to the fitted ``[min, max]`` and rounded to the fitted precision: to
+    the nearest fitted value when the column has few (``levels``), onto the grid ``min + k * step``
+    when it has one, to ``decimals`` decimals, and through float32 when the fitted values had gone
+    through float32 (so a generated 3.1 is the very ``3.0999999046325684`` of the data)."""
     import tensorflow as tf
 
     value = tf.clip_by_value(value, info["min"], info["max"])
+    if info.get("levels"):
+        levels = tf.constant(info["levels"], tf.float64)
+        nearest = tf.argmin(tf.abs(value[:, None] - levels[None, :]), axis=1)  # (n,)
+        return tf.where(tf.math.is_nan(value), value, tf.gather(levels, nearest))
     if info.get("step"):
         value = info["min"] + tf.round((value - info["min"]) / info["step"]) * info["step"]
         value = tf.clip_by_value(value, info["min"], info["max"])

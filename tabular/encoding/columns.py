@@ -121,22 +121,21 @@ def float32_origin(values: np.ndarray) -> bool:
     return bool(len(values)) and bool(np.all(values == values.astype(np.float32).astype(np.float64)))
 
 
-def decimals(values: np.ndarray) -> int | None:
+def decimals(values: np.ndarray, through_float32: bool = False) -> int | None:
     """Fewest decimals (0..6) that hold every value; ``None``: keep full precision.
 
-    Values that went through float32 (every value exactly a float32) hold ``d`` decimals when
-    rounding to ``d`` decimals gives the same float32: ``3.0999999046325684`` is 3.1, one decimal.
+    With ``through_float32``, values hold ``d`` decimals when rounding them to ``d`` decimals gives
+    the same float32 (``3.0999999046325684`` is 3.1, one decimal).
     """
     if len(values) == 0:
         return 0
     scale = max(1.0, float(np.abs(values).max()))
-    single = float32_origin(values)
-    as32 = values.astype(np.float32) if single else None
+    as32 = values.astype(np.float32) if through_float32 else None
     for d in range(7):
         rounded = np.round(values, d)
-        if np.allclose(values, rounded, rtol=0, atol=1e-9 * scale):
+        if through_float32 and np.array_equal(rounded.astype(np.float32), as32):
             return d
-        if single and np.array_equal(rounded.astype(np.float32), as32):
+        if not through_float32 and np.allclose(values, rounded, rtol=0, atol=1e-9 * scale):
             return d
     return None
 
@@ -159,13 +158,21 @@ def grid(values: np.ndarray, digits: int | None) -> float | None:
     return step / 10.0 ** digits if step > 1 else None
 
 
+#: A numeric column with at most this many distinct values decodes to the nearest of them.
+LEVELS = 32
+
+
 def precision(values: np.ndarray, kind: str) -> dict:
-    """What decoding rounds a numeric column to: ``decimals``, ``step`` (a grid, or ``None``) and
-    ``float32`` (the values went through float32: decoded values do too, so they are bit-identical
-    to fitted ones)."""
-    digits = 0 if kind == "integer" else decimals(values)
-    return {"decimals": digits, "step": grid(values, digits),
-            "float32": kind != "integer" and digits is not None and digits > 0 and float32_origin(values)}
+    """What decoding rounds a numeric column to: ``decimals``, ``step`` (a grid, or ``None``),
+    ``float32`` (the values went through float32 — ``3.0999999046325684`` for 3.1 — so decoded
+    values do too and are bit-identical to fitted ones) and ``levels`` (the distinct values of a
+    column that has at most :data:`LEVELS` of them, else ``None``)."""
+    digits, single = 0 if kind == "integer" else decimals(values), False
+    if digits is None and float32_origin(values):
+        digits, single = decimals(values, through_float32=True), True
+    uniques = np.unique(values)
+    return {"decimals": digits, "step": grid(values, digits), "float32": single and digits is not None,
+            "levels": uniques.tolist() if len(uniques) <= LEVELS else None}
 
 
 def json_value(v):
@@ -201,7 +208,7 @@ def fit_column(series: pd.Series, col: str, kind: str | None, declared: bool) ->
     """What every encoder needs to know of one column, as a JSON-serialisable dict.
 
     Keys: ``kind``, ``dtype``, ``has_missing``, ``missing_rate``; numeric kinds add ``min``,
-    ``max`` and :func:`precision` (``decimals``, ``step``, ``float32``); discrete kinds add
+    ``max`` and :func:`precision` (``decimals``, ``step``, ``float32``, ``levels``); discrete kinds add
     ``categories`` and ``frequencies`` (shares of the categories, then of the missing value when
     there is one).
 

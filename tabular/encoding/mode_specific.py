@@ -33,6 +33,8 @@ class ModeSpecificEncoder(Encoder):
         column_types: Overrides ``{column: kind}``; other columns are inferred.
         max_modes: Components of each column's Bayesian Gaussian mixture (1..50, default 10).
         seed: Seed of the mixtures and of the mode draws during ``transform``.
+        exact_values: A column with at most this many distinct values gets one exact mode per
+            value (``None``: ``max_modes``; at most 1000).
 
     Example:
         >>> enc = ModeSpecificEncoder({"zip": "categorical"}).fit(frame)
@@ -42,20 +44,25 @@ class ModeSpecificEncoder(Encoder):
 
     name = "mode_specific"
 
-    def __init__(self, column_types: Mapping[str, str] | None = None, max_modes: int = 10, seed: int = 0):
+    def __init__(self, column_types: Mapping[str, str] | None = None, max_modes: int = 10, seed: int = 0,
+                 exact_values: int | None = None):
         super().__init__(column_types, seed)
-        self.max_modes = max_modes
+        self.max_modes, self.exact_values = max_modes, exact_values
 
     def _check_params(self) -> None:
         super()._check_params()
         if isinstance(self.max_modes, bool) or not isinstance(self.max_modes, int) or not 1 <= self.max_modes <= 50:
             raise ConfigError(f"max_modes must be an int in [1, 50], received {self.max_modes!r}")
+        if self.exact_values is not None and (isinstance(self.exact_values, bool) or not isinstance(
+                self.exact_values, int) or not 1 <= self.exact_values <= 1000):
+            raise ConfigError(f"exact_values must be None or an int in [1, 1000], received {self.exact_values!r}")
 
     def _params(self) -> dict:
-        return {**super()._params(), "max_modes": self.max_modes}
+        return {**super()._params(), "max_modes": self.max_modes, "exact_values": self.exact_values}
 
     def _fit_numeric(self, observed, info, rng) -> dict:
-        means, stds, weights, exact = fit_modes(observed, self.max_modes, int(rng.integers(2**31 - 1)))
+        means, stds, weights, exact = fit_modes(observed, self.max_modes, int(rng.integers(2**31 - 1)),
+                                                self.exact_values)
         return {"means": means, "stds": stds, "weights": weights, "exact": exact}
 
     def _numeric_spans(self, col, info, start):
@@ -77,7 +84,8 @@ class ModeSpecificEncoder(Encoder):
         return tf.where(exact, mean, value)
 
 
-def fit_modes(values: np.ndarray, max_modes: int, seed: int) -> tuple[list, list, list, list]:
+def fit_modes(values: np.ndarray, max_modes: int, seed: int, exact_values: int | None = None
+              ) -> tuple[list, list, list, list]:
     """Means, standard deviations, weights and exactness of the useful modes of a 1-D sample.
 
     A value holding at least ``SPIKE_SHARE`` of the rows becomes an *exact* mode (it decodes to
@@ -85,7 +93,8 @@ def fit_modes(values: np.ndarray, max_modes: int, seed: int) -> tuple[list, list
     (concentration 1e-3) keeps only the components it needs; components weighing under 0.5 % are
     dropped, and values then left more than :data:`REACH` standard deviations from every kept
     component (a thin tail) get a component of their own, so the tail is decoded rather than cut.
-    Columns with at most ``max_modes`` distinct values get one exact mode per value.
+    Columns with at most ``exact_values`` (default ``max_modes``) distinct values get one exact
+    mode per value.
     """
     from sklearn.mixture import BayesianGaussianMixture
 
@@ -94,7 +103,7 @@ def fit_modes(values: np.ndarray, max_modes: int, seed: int) -> tuple[list, list
     floor = max(1e-3 * spread, 1e-6 * max(1.0, float(np.abs(values).max())), 1e-9)
     tiny = 1e-6 * max(1.0, float(np.abs(values).max()))
     uniques, counts = np.unique(values, return_counts=True)
-    if len(uniques) <= max_modes:
+    if len(uniques) <= (max_modes if exact_values is None else exact_values):
         # Few distinct values: one exact mode each (decoded without smearing into neighbours).
         return uniques.tolist(), [tiny] * len(uniques), (counts / counts.sum()).tolist(), [True] * len(uniques)
     # Spikes: a value holding >= SPIKE_SHARE of the rows (Adult: capital-gain 0 for 92 % of rows,
