@@ -230,6 +230,9 @@ class Kind:
 class Basic(Kind):
     """``continuous``, ``integer``, ``categorical``, ``boolean``: the encoder's own kinds, passed through."""
 
+    def describe(self, state):
+        return ""  # the detection reason says it
+
 
 def _series(values, dtype: str, index=None) -> pd.Series:
     """``values`` as a Series of ``dtype`` when it can hold them (else as they are)."""

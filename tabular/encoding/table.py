@@ -275,14 +275,10 @@ class TableTransformer:
                                     f"{last}]; the synthesizer never generates such dates: condition inside it")
         return (low, high)
 
-    def row_conditions(self, known: pd.DataFrame) -> list[tuple[dict, np.ndarray]]:
-        """Conditions of each row of ``known`` for ``sample_remaining``, grouped: ``[(conditions, positions)]``.
-
-        A category (or a missing category) is a condition as it is; a number or a date is one
-        exactly when its column holds at most :data:`MAX_LEVELS` distinct values, else a range
-        holding the 2 % of training values around it; a missing number, and columns that are
-        generated or fixed, are no condition.
-        """
+    def row_conditions(self, known: pd.DataFrame) -> list[tuple[tuple, np.ndarray]]:
+        """The known values of each row of ``known``, grouped: ``[(items, positions)]`` where
+        ``items`` is ``((column, value), ...)`` — a category, or a number in model units (dates:
+        counts of their unit); columns that are generated or fixed, and missing numbers, are left out."""
         keys = []
         for col in known.columns:
             kind = self.kind(col)
@@ -290,19 +286,58 @@ class TableTransformer:
                 continue
             if kind in DISCRETE:
                 keys.append([(col, None if pd.isna(v) else v) for v in known[col]])
-                continue
-            values = self.comparable(known, col)
-            support = self.state_["support"].get(col) or _support(pd.Series(values))
-            bands = [None if np.isnan(v) else _band(v, support) for v in values]
-            if kind == "datetime":
-                st = self.state_["per_column"][col]
-                bands = [None if b is None else tuple(Datetime().to_timestamps(list(b), st)) for b in bands]
-            keys.append([(col, b) for b in bands])
+            else:
+                keys.append([(col, None if np.isnan(v) else float(v)) for v in self.comparable(known, col)])
         groups: dict = {}
         for i, row in enumerate(zip(*keys) if keys else [()] * len(known)):
-            groups.setdefault(tuple(item for item in row if item[1] is not None or self.kind(item[0]) in DISCRETE),
-                              []).append(i)
-        return [(dict(key), np.asarray(rows)) for key, rows in groups.items()]
+            items = tuple(item for item in row if item[1] is not None or self.kind(item[0]) in DISCRETE)
+            groups.setdefault(items, []).append(i)
+        return [(items, np.asarray(rows)) for items, rows in groups.items()]
+
+    def known_conditions(self, items: tuple, level: int = 0) -> tuple[dict, dict]:
+        """Model conditions of known values, relaxed by ``level``: 0 — categories exactly, numbers
+        exactly when their column has at most :data:`MAX_LEVELS` distinct values, else the 4 % of
+        training values around them; 1 — numbers within the 20 % around them; 2 — categories only;
+        3 — nothing."""
+        discrete = {c: v for c, v in items if self.kind(c) in DISCRETE}
+        numeric = {c: v for c, v in items if self.kind(c) not in DISCRETE}
+        if level >= 3:
+            return {}, {}
+        model, tails = {}, {}
+        for col, value in discrete.items():
+            st = self.state_["per_column"][col]
+            if st["kind"] == "high_cardinality":
+                model[col], restriction = _tail_condition(col, st, value)
+                if restriction is not None:
+                    tails[col] = restriction
+            else:
+                model[col] = value
+        if level <= 1:
+            for col, value in numeric.items():
+                model[col] = _band(value, self.state_["support"][col], 2 if level == 0 else 10)
+        return model, tails
+
+    def substitute(self, rows: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
+        """``rows`` with the one-row ``known`` values put in, and the columns a transformed
+        inequality ties to them moved along: with ``low`` known, ``high = low + the row's gap``
+        (and the other way round), so the model's gap is kept."""
+        out = rows.copy()
+        values = {c: known[c].iloc[0] for c in known.columns if not pd.isna(known[c].iloc[0])}
+        for t in self.state_["transforms"]:
+            low, high = t["low"], t["high"]
+            if (low in values) == (high in values):
+                continue
+            gap = self.comparable(rows, high) - self.comparable(rows, low)
+            anchor = self.comparable(known, low if low in values else high)[0]
+            moved = anchor + gap if low in values else anchor - gap
+            target = high if low in values else low
+            st = self.state_["per_column"][target]
+            series = pd.Series(moved, index=rows.index)
+            out[target] = (HANDLERS["datetime"].from_model(series, st, len(series), 0, 0) if st["kind"] == "datetime"
+                           else series.astype(rows[target].dtype))
+        for col in known.columns:
+            out[col] = pd.Series([known[col].iloc[0]] * len(out), index=out.index, dtype=known[col].dtype)
+        return out
 
     # ------------------------------------------------------------------------------ back to the user
     def from_model(self, model: pd.DataFrame, seed: int, tails: Mapping | None = None) -> pd.DataFrame:
@@ -446,18 +481,22 @@ def _support(values: pd.Series) -> dict:
     return {"quantiles": np.quantile(v, np.linspace(0, 1, 101)).tolist()}
 
 
-def _band(value: float, support: dict) -> tuple[float, float]:
-    """The condition range of a known number: its level, or the percentiles two below and above it."""
+def _band(value: float, support: dict, half: int = 2) -> tuple[float, float]:
+    """The condition range of a known number: its level, or the percentiles ``half`` below and above
+    it (wider bands, ``half > 2``, also reach ``half // 5`` levels beyond the neighbouring ones)."""
     if "levels" in support:
         levels = np.asarray(support["levels"])
         k = int(np.argmin(np.abs(levels - value)))
-        if abs(levels[k] - value) <= 1e-6 * max(1.0, abs(levels[k])):
+        if abs(levels[k] - value) <= 1e-6 * max(1.0, abs(levels[k])) and half <= 2:
             return (float(levels[k]), float(levels[k]))
-        below, above = levels[levels <= value], levels[levels >= value]
-        return (float(below[-1]) if len(below) else value, float(above[0]) if len(above) else value)
+        below = int(np.searchsorted(levels, value, side="right")) - 1  # largest level <= value (-1: none)
+        above = int(np.searchsorted(levels, value, side="left"))  # smallest level >= value (len: none)
+        lo = float(levels[max(below - half // 5, 0)]) if below >= 0 else value
+        hi = float(levels[min(above + half // 5, len(levels) - 1)]) if above < len(levels) else value
+        return (min(lo, value), max(hi, value))
     q = np.asarray(support["quantiles"])
     k = int(np.searchsorted(q, value))
-    return (min(float(q[max(k - 2, 0)]), value), max(float(q[min(k + 2, len(q) - 1)]), value))
+    return (min(float(q[max(k - half, 0)]), value), max(float(q[min(k + half, len(q) - 1)]), value))
 
 
 def _tail_condition(col: str, st: dict, wanted):

@@ -276,7 +276,7 @@ class Synthesizer:
         """
         sampler = self.graph_sampler()
         self._sample_fn(tf.constant(1, tf.int64), tf.constant(self.seed, tf.int64),
-                        _cond_tensors(sampler.unconditioned()))
+                        _cond_tensors(sampler.unconditioned()), tf.constant(sampler.max_candidates, tf.int64))
         return self
 
     def sample(self, n: int, conditions: Mapping | None = None, seed: int | None = None) -> pd.DataFrame:
@@ -302,30 +302,36 @@ class Synthesizer:
             ConditionError: The model generated too few rows meeting the conditions and
                 constraints (the message gives the acceptance rate).
         """
-        sampler = self.graph_sampler()
+        self.graph_sampler()
         n = check_int("n", n, 1, MAX_ROWS)
         seed = self.seed if seed is None else check_int("seed", seed, 0)
         model_conditions, tails = self.table_.conditions(conditions)
-        cond = sampler.conditions_from_dict(model_conditions)
-        rows = self._draw(n, seed, cond, tails, conditions)
-        return self.table_.finish(rows, seed)
+        return self._sample_model(n, seed, model_conditions, tails, conditions)
 
-    def _draw(self, n: int, seed: int, cond: Conditions, tails: dict, conditions) -> pd.DataFrame:
-        """``n`` decoded rows meeting ``cond`` (in the graph) and every constraint (in Python).
+    def _sample_model(self, n: int, seed: int, model_conditions: dict, tails: dict, shown, budget=None, fix=None):
+        """``sample`` on conditions already in model terms (``shown``: the conditions for messages)."""
+        cond = self.graph_sampler().conditions_from_dict(model_conditions)
+        return self.table_.finish(self._draw(n, seed, cond, tails, shown, budget, fix), seed)
+
+    def _draw(self, n: int, seed: int, cond: Conditions, tails: dict, conditions, budget=None,
+              fix=None) -> pd.DataFrame:
+        """``n`` decoded rows meeting ``cond`` (in the graph) and every constraint (in Python; on
+        ``fix(rows)`` when given, e.g. rows with known values put in).
 
         The first round asks for exactly ``n`` rows with ``seed`` (so Python and the SavedModel
         give the same rows); rows failing a Python-only constraint are replaced by further rounds
         sized from the acceptance rate seen so far.
         """
         parts, have, drawn, accepted, tried, kept = [], 0, 0, 0, 0, 0
-        limit = max(2_000_000, 200 * n)
+        budget = self.graph_sampler().max_candidates if budget is None else int(budget)
+        limit = max(budget, 200 * n)
         round_ = 0
         while have < n:
             need = n - have
             ask = need if round_ == 0 else min(MAX_ROUND * 4, math.ceil(need * (tried + 1) / (kept + 1) * 1.1) + 16)
             round_seed = seed if round_ == 0 else (seed + 1_000_003 * round_) % 2**62
             codes, d, a = self._sample_fn(tf.constant(ask, tf.int64), tf.constant(round_seed, tf.int64),
-                                          _cond_tensors(cond))
+                                          _cond_tensors(cond), tf.constant(budget, tf.int64))
             drawn, accepted = drawn + int(d), accepted + int(a)
             self.last_acceptance_rate_ = accepted / max(drawn, 1)
             if len(codes) < ask:
@@ -335,6 +341,8 @@ class Synthesizer:
                     "produces such rows. Ask for fewer rows, relax the conditions, or train longer / with a "
                     "conditional method (ctgan, tvae)")
             rows = self.table_.from_model(self.encoder_.frame_from_codes(codes.numpy()), round_seed, tails)
+            if fix is not None:
+                rows = fix(rows)
             ok = self.table_.python_mask(rows)
             tried, kept = tried + len(rows), kept + int(ok.sum())
             parts.append(rows[ok])
@@ -352,24 +360,28 @@ class Synthesizer:
     def sample_remaining(self, known: pd.DataFrame, seed: int | None = None) -> pd.DataFrame:
         """Fill in the other columns of partial rows (conditional imputation), row by row.
 
-        Each row's known values are conditions of its own: a category exactly; a number or date
-        exactly when the column holds few distinct values (at most 200), else within the two
-        percent of training rows around it; the sampled row's other columns then follow the model's
-        conditional distribution, and the known values are returned unchanged. Rows with the same
-        conditions are drawn together.
+        Each row's known values are conditions of its own: a category exactly; a number or a date
+        exactly when its column holds at most 200 distinct values, else within the 4 % of training
+        values around it. The other columns then follow the model's conditional distribution, and
+        the known values are returned unchanged; a column tied to a known one by a transformed
+        inequality keeps the model's gap (``c_jail_out = known c_jail_in + the sampled stay``), and
+        every constraint holds with the known values in place. Rows with the same conditions are drawn together.
+        When the model rarely produces a row's combination (fewer matches than needed among
+        50,000 + 500 n candidates), the row's conditions are relaxed step by step — numbers within
+        20 % of the training values around them, then the categories alone, then none — and
+        ``last_relaxed_`` counts such rows.
 
         Args:
-            known: Rows with some of the training columns (a missing value is a known missing value).
+            known: Rows with some of the training columns (a missing category is a known missing
+                value; a missing number is no condition).
             seed: Sampling seed (default: the synthesizer's).
 
         Returns:
-            A frame with ``known``'s index and every training column; ``known``'s columns unchanged.
+            A frame with ``known``'s index and every sampled column; ``known``'s columns unchanged.
 
         Raises:
             UnknownNameError: A column the synthesizer was not fitted on.
-            InvalidValueError: A known value the synthesizer cannot condition on (an unseen
-                category, a number outside the fitted range).
-            ConditionError: The model generates too few rows matching some row's known values.
+            InvalidValueError: A known value the synthesizer cannot condition on (an unseen category).
         """
         self.check_fitted()
         known = check_frame(known, "known")
@@ -379,9 +391,20 @@ class Synthesizer:
         if unknown:
             raise UnknownNameError(f"known has column(s) {unknown} the synthesizer was not fitted on (columns "
                                    f"{table.columns_}); drop or rename them")
-        pieces = []
-        for i, (conditions, rows) in enumerate(table.row_conditions(known)):
-            drawn = self.sample(len(rows), conditions=conditions or None, seed=(seed + 7_919 * (i + 1)) % 2**62)
+        pieces, self.last_relaxed_ = [], 0
+        for i, (items, rows) in enumerate(table.row_conditions(known)):
+            group_seed = (seed + 7_919 * (i + 1)) % 2**62
+            for level in range(4):
+                model_conditions, tails = table.known_conditions(items, level)
+                try:
+                    drawn = self._sample_model(len(rows), group_seed, model_conditions, tails, dict(items),
+                                               budget=50_000 + 500 * len(rows),
+                                               fix=lambda r, k=known.iloc[rows[:1]]: table.substitute(r, k))
+                    break
+                except ConditionError:
+                    if level == 3:
+                        raise
+            self.last_relaxed_ += len(rows) if level else 0
             pieces.append(drawn.set_axis(rows))
         out = pd.concat(pieces).sort_index() if len(pieces) > 1 else pieces[0]
         out.index = known.index

@@ -322,9 +322,9 @@ class GraphSampler:
                           tf.cast(tf.equal(tf.range(self.disc_dim, dtype=tf.int64), position), tf.float32), allowed)
         return Conditions(tf.where(position >= 0, single, allowed), cond.low, cond.high)
 
-    def _reject(self, n, base, cond: Conditions):
+    def _reject(self, n, base, cond: Conditions, budget):
         """Rejection rounds until ``n`` rows meet ``cond`` or the candidate budget is spent."""
-        limit = tf.maximum(tf.constant(self.max_candidates, tf.int64), 200 * n)
+        limit = tf.maximum(budget, 200 * n)
 
         def body(r, acc, drawn, accepted):
             need = n - tf.cast(tf.shape(acc)[0], tf.int64)
@@ -348,20 +348,26 @@ class GraphSampler:
                               tf.TensorShape([])])
         return acc[:n], drawn, accepted
 
-    def sample_codes(self, n, seed, cond: Conditions):
+    def sample_codes(self, n, seed, cond: Conditions, max_candidates=None):
         """``n`` rows meeting ``cond`` (several allowed categories share the rows as :meth:`_split` says).
+
+        Args:
+            n, seed: Rows and stateless seed (int64 scalars).
+            cond: :class:`Conditions`.
+            max_candidates: int64 scalar overriding the sampler's budget (``None``: ``self.max_candidates``).
 
         Returns:
             ``(codes (m, n_columns), drawn, accepted)`` with ``m <= n``: fewer than ``n`` rows only when
             ``max(max_candidates, 200 n)`` candidates of some part held too few matches.
         """
+        budget = tf.cast(self.max_candidates if max_candidates is None else max_candidates, tf.int64)
         n = tf.cast(n, tf.int64)
         base = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
         positions, counts = self._split(n, cond, base + [0, 4])
 
         def body(i, acc, drawn, accepted):
             part_seed = base + tf.stack([tf.constant(0, tf.int64), 104729 * tf.cast(i, tf.int64)])
-            rows, d, a = self._reject(counts[i], part_seed, self._only(cond, positions[i]))
+            rows, d, a = self._reject(counts[i], part_seed, self._only(cond, positions[i]), budget)
             return i + 1, tf.concat([acc, rows], axis=0), drawn + d, accepted + a
 
         zero = tf.constant(0, tf.int64)
