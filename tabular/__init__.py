@@ -4,6 +4,10 @@
   class balancing (:func:`noisy_oversample`, :func:`smote_balance`).
 - :mod:`tabular.encoding` — one :class:`~tabular.encoding.Span` record and one encoder contract;
   :class:`MinMaxOneHotEncoder` (the study's) and :class:`ModeSpecificEncoder` (CTGAN / TVAE).
+- :mod:`tabular.metadata` and :mod:`tabular.constraints` — :class:`Metadata` (column kinds of real
+  tables: datetimes, identifiers, high-cardinality, personal data, free text; JSON) and the
+  constraints every sampled row meets (:class:`Inequality`, :class:`Range`, :class:`FixedCombinations`,
+  :class:`Predicate`).
 - :mod:`tabular.models` — the Keras models (TVAE, CTGAN-style GAN, the study's GAN / cGAN /
   autoencoder + latent GAN).
 - :mod:`tabular.synthesizers` — :class:`Synthesizer`: ``fit(frame)``, ``sample(n, conditions, seed)``,
@@ -25,11 +29,15 @@ import importlib as _importlib
 _LAZY = {
     # data
     **dict.fromkeys(["ADULT_COLUMNS", "Augmented", "DatasetSplit", "DatasetSummary", "TabularDataset",
-                     "consistency_table", "load_adult", "loans_table", "noisy_oversample", "read_table",
+                     "consistency_table", "load_adult", "loans_table", "messy_constraints", "messy_table",
+                     "noisy_oversample", "read_table",
                      "smote_balance", "write_table"], "tabular.data"),
     # encoding
     **dict.fromkeys(["Encoder", "MinMaxOneHotEncoder", "ModeSpecificEncoder", "Span", "encoder_from_state"],
                     "tabular.encoding"),
+    # real-world tables: column kinds and constraints
+    "Metadata": "tabular.metadata",
+    **dict.fromkeys(["FixedCombinations", "Inequality", "Predicate", "Range", "positive"], "tabular.constraints"),
     # synthesizers
     **dict.fromkeys(["AEGANConfig", "AEWGANGPConfig", "CGANConfig", "CTGANConfig", "GANConfig", "Synthesizer",
                      "TVAEConfig", "methods"], "tabular.synthesizers"),

@@ -295,8 +295,9 @@ class Encoder:
     def codes_tf(self, parts: Mapping) -> "tf.Tensor":  # noqa: F821
         """Row codes ``(n, n_columns)`` float64 from decoding parts (graph-safe).
 
-        Numeric values are clipped to the fitted ``[min, max]``, rounded to the fitted precision,
-        and NaN where the ``missing`` part says so; discrete codes are category indices.
+        Numeric values are clipped to the fitted ``[min, max]``, rounded to the fitted precision
+        (:func:`round_numeric_tf`), and NaN where the ``missing`` part says so; discrete codes are
+        category indices.
         """
         import tensorflow as tf
 
@@ -304,11 +305,7 @@ class Encoder:
         for col in self.columns_:
             info = self.info(col)
             if info["kind"] in NUMERIC_KINDS:
-                value = tf.clip_by_value(tf.cast(self._decode_numeric_tf(col, info, parts), tf.float64),
-                                         info["min"], info["max"])
-                if info["decimals"] is not None:
-                    scale = 10.0 ** info["decimals"]
-                    value = tf.round(value * scale) / scale
+                value = round_numeric_tf(tf.cast(self._decode_numeric_tf(col, info, parts), tf.float64), info)
                 if info["has_missing"]:
                     value = tf.where(parts[(col, "missing")] == 1, tf.constant(np.nan, tf.float64), value)
                 out.append(value)
@@ -358,6 +355,29 @@ class Encoder:
         return out
 
 
+def round_numeric_tf(value, info: dict):
+    """float64 values clipped to the fitted ``[min, max]`` and rounded to the fitted precision: to
+    the nearest fitted value when the column has few (``levels``), onto the grid ``min + k * step``
+    when it has one, to ``decimals`` decimals, and through float32 when the fitted values had gone
+    through float32 (so a generated 3.1 is the very ``3.0999999046325684`` of the data)."""
+    import tensorflow as tf
+
+    value = tf.clip_by_value(value, info["min"], info["max"])
+    if info.get("levels"):
+        levels = tf.constant(info["levels"], tf.float64)
+        nearest = tf.argmin(tf.abs(value[:, None] - levels[None, :]), axis=1)  # (n,)
+        return tf.where(tf.math.is_nan(value), value, tf.gather(levels, nearest))
+    if info.get("step"):
+        value = info["min"] + tf.round((value - info["min"]) / info["step"]) * info["step"]
+        value = tf.clip_by_value(value, info["min"], info["max"])
+    if info["decimals"] is not None:
+        scale = 10.0 ** info["decimals"]
+        value = tf.round(value * scale) / scale
+    if info.get("float32"):
+        value = tf.cast(tf.cast(value, tf.float32), tf.float64)
+    return value
+
+
 def _numeric_series(values: np.ndarray, info: dict):
     nan = np.isnan(values)
     if info["kind"] == "integer" or info["dtype"].startswith(("int", "uint", "Int", "UInt")):
@@ -392,4 +412,4 @@ def _cast(values: np.ndarray, dtype: str):
 
 
 __all__ = ["ACTIVATIONS", "DISCRETE_KINDS", "ENCODERS", "Encoder", "NUMERIC_KINDS", "ROLES", "Span",
-           "encoder_from_state", "register_encoder"]
+           "encoder_from_state", "register_encoder", "round_numeric_tf"]

@@ -116,15 +116,63 @@ def numeric_values(series: pd.Series, col: str, kind: str) -> np.ndarray:
     return values
 
 
-def decimals(values: np.ndarray) -> int | None:
-    """Fewest decimals (0..6) that hold every value; ``None``: keep full precision."""
+def float32_origin(values: np.ndarray) -> bool:
+    """Whether every value is exactly a float32 (e.g. ``3.0999999046325684`` read from a float32 3.1)."""
+    return bool(len(values)) and bool(np.all(values == values.astype(np.float32).astype(np.float64)))
+
+
+def decimals(values: np.ndarray, through_float32: bool = False) -> int | None:
+    """Fewest decimals (0..6) that hold every value; ``None``: keep full precision.
+
+    With ``through_float32``, values hold ``d`` decimals when rounding them to ``d`` decimals gives
+    the same float32 (``3.0999999046325684`` is 3.1, one decimal).
+    """
     if len(values) == 0:
         return 0
     scale = max(1.0, float(np.abs(values).max()))
+    as32 = values.astype(np.float32) if through_float32 else None
     for d in range(7):
-        if np.allclose(values, np.round(values, d), rtol=0, atol=1e-9 * scale):
+        rounded = np.round(values, d)
+        if through_float32 and np.array_equal(rounded.astype(np.float32), as32):
+            return d
+        if not through_float32 and np.allclose(values, rounded, rtol=0, atol=1e-9 * scale):
             return d
     return None
+
+
+def grid(values: np.ndarray, digits: int | None) -> float | None:
+    """The step of the grid every value lies on, when coarser than ``10 ** -digits``; else ``None``.
+
+    Amounts rounded to hundreds have step 100, quarter hours 0.25: decoding rounds to the grid
+    (anchored at the minimum), so no value between two grid points is generated.
+    """
+    if digits is None or len(values) < 3:
+        return None
+    units = np.round(values * 10.0 ** digits)
+    if np.abs(units).max() > 2.0 ** 52:
+        return None
+    uniques = np.unique(units).astype(np.int64)
+    if len(uniques) < 3:
+        return None
+    step = int(np.gcd.reduce(uniques - uniques[0]))
+    return step / 10.0 ** digits if step > 1 else None
+
+
+#: A numeric column with at most this many distinct values decodes to the nearest of them.
+LEVELS = 32
+
+
+def precision(values: np.ndarray, kind: str) -> dict:
+    """What decoding rounds a numeric column to: ``decimals``, ``step`` (a grid, or ``None``),
+    ``float32`` (the values went through float32 — ``3.0999999046325684`` for 3.1 — so decoded
+    values do too and are bit-identical to fitted ones) and ``levels`` (the distinct values of a
+    column that has at most :data:`LEVELS` of them, else ``None``)."""
+    digits, single = 0 if kind == "integer" else decimals(values), False
+    if digits is None and float32_origin(values):
+        digits, single = decimals(values, through_float32=True), True
+    uniques = np.unique(values)
+    return {"decimals": digits, "step": grid(values, digits), "float32": single and digits is not None,
+            "levels": uniques.tolist() if len(uniques) <= LEVELS else None}
 
 
 def json_value(v):
@@ -160,8 +208,9 @@ def fit_column(series: pd.Series, col: str, kind: str | None, declared: bool) ->
     """What every encoder needs to know of one column, as a JSON-serialisable dict.
 
     Keys: ``kind``, ``dtype``, ``has_missing``, ``missing_rate``; numeric kinds add ``min``,
-    ``max``, ``decimals``; discrete kinds add ``categories`` and ``frequencies`` (shares of the
-    categories, then of the missing value when there is one).
+    ``max`` and :func:`precision` (``decimals``, ``step``, ``float32``, ``levels``); discrete kinds add
+    ``categories`` and ``frequencies`` (shares of the categories, then of the missing value when
+    there is one).
 
     Args:
         series: The column.
@@ -189,8 +238,7 @@ def fit_column(series: pd.Series, col: str, kind: str | None, declared: bool) ->
             example = observed[observed != np.round(observed)][:3].tolist()
             raise InvalidValueError(f"column {col!r} is declared integer but holds fractional values {example}; "
                                     f"declare it 'continuous' or round it first")
-        return {**info, "min": float(observed.min()), "max": float(observed.max()),
-                "decimals": 0 if kind == "integer" else decimals(observed)}
+        return {**info, "min": float(observed.min()), "max": float(observed.max()), **precision(observed, kind)}
     observed = series[~na]
     if kind == "boolean":
         values = observed.map(to_bool)

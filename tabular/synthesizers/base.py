@@ -1,14 +1,17 @@
 """One synthesizer interface for every method: fit a DataFrame, sample rows, save/load, export.
 
-A synthesizer is an :class:`~tabular.encoding.Encoder` plus a Keras model (``tabular.models``)
-plus the graph sampler (:mod:`tabular.synthesizers.sampler`). Every method registers itself by
+A synthesizer is a table layer (:class:`~tabular.encoding.table.TableTransformer`: column kinds
+such as datetimes, identifiers, personal data, and constraints, from :class:`~tabular.metadata.Metadata`)
+plus an :class:`~tabular.encoding.Encoder` plus a Keras model (``tabular.models``) plus the graph
+sampler (:mod:`tabular.synthesizers.sampler`). Every method registers itself by
 name (:func:`register`), takes one frozen config dataclass, and gets from this base class:
 
 - ``fit(frame)`` — fit the encoder, build and train the model (inside ``strategy.scope()`` when a
   ``tf.distribute`` strategy is given);
 - ``sample(n, conditions=None, seed=None)`` — rows in the training schema; conditions on
-  categories (``{"income": ">50K"}``, ``{"city": ["Oslo", "Perth"]}``) and numeric ranges
-  (``{"age": (30, 40)}``) hold in every row and are met by the model, never forced;
+  categories (``{"income": ">50K"}``, ``{"city": ["Oslo", "Perth"]}``), numeric and datetime
+  ranges (``{"age": (30, 40)}``) and the metadata's constraints hold in every row and are met by
+  the model, never forced; ``sample_remaining(known)`` fills the other columns of given rows;
 - ``save(dir)`` / ``Synthesizer.load(dir)`` — ``synthesizer.json`` (method, config, the encoder's
   fitted state, checksums) and ``model.keras``; no pickle; a save replaces an earlier one in one
   rename, and a load checks format, checksums and consistency before building anything;
@@ -23,12 +26,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import shutil
 import tempfile
 import uuid
 from pathlib import Path
-from typing import ClassVar, Mapping
+from typing import ClassVar, Mapping, Sequence
 
 import keras
 import numpy as np
@@ -37,14 +41,17 @@ import tensorflow as tf
 
 from genlab.callbacks import EpochTimer
 from genlab.errors import (ConditionError, ConfigError, ExportMismatchError, InvalidValueError, NotFittedError,
-                           PathExistsError, SavedStateError, unknown_name)
+                           PathExistsError, SavedStateError, UnknownNameError, unknown_name)
 from tabular.encoding import Encoder, check_frame, encoder_from_state
-from tabular.synthesizers.sampler import Conditions, GraphSampler
+from tabular.encoding.table import TableTransformer
+from tabular.metadata import Metadata, as_metadata
+from tabular.synthesizers.sampler import MAX_ROUND, Conditions, GraphSampler
 
 #: Registered synthesizer classes by method name.
 SYNTHESIZERS: dict[str, type] = {}
-#: Version of the saved format.
-FORMAT = 2
+#: Version of the saved format (3: with the table layer; 2 is read as every column modelled as is).
+FORMAT = 3
+READABLE_FORMATS = (2, 3)
 #: Largest ``n`` of one ``sample`` call.
 MAX_ROWS = 10**8
 
@@ -93,14 +100,19 @@ class Synthesizer:
         method: Registered method name (``Synthesizer("ctgan")`` builds that method's class;
             default ``"tvae"``). Subclasses take ``None`` or their own name.
         config: The method's frozen config dataclass (``None``: its defaults).
-        column_types: ``{column: kind}`` overrides of the encoder's inferred kinds.
+        column_types: ``{column: kind}`` declared kinds (any of ``tabular.encoding.kinds.KINDS``);
+            the other columns are detected (:meth:`tabular.metadata.Metadata.detect`).
+        metadata: A :class:`~tabular.metadata.Metadata` (or its dict, or its JSON path): column
+            kinds, options and constraints; columns it lacks are detected.
+        constraints: Constraints (:mod:`tabular.constraints`) added to the metadata's.
         seed: Seed of the encoder, the model's initial weights and noise, and the default sampling seed.
         strategy: A ``tf.distribute`` strategy to build and train the model in (``None``: the default).
         jit_compile: Compile the train step with XLA.
         **overrides: Fields of ``config`` to replace, e.g. ``epochs=50``.
 
     Attributes (after ``fit``):
-        encoder_: The fitted encoder.
+        table_: The fitted table layer (``table_.metadata_``: the metadata used; ``table_.summary()``).
+        encoder_: The fitted encoder (of the model frame).
         model_: The trained Keras model.
         history_: ``{metric: [per-epoch values]}``.
         seconds_per_epoch_, cpu_seconds_per_epoch_: Mean wall-clock / process CPU seconds of the
@@ -135,7 +147,7 @@ class Synthesizer:
 
     def __init__(self, method: str | None = None, config=None, *, column_types: Mapping[str, str] | None = None,
                  seed: int = 0, strategy: tf.distribute.Strategy | None = None, jit_compile: bool = False,
-                 **overrides):
+                 metadata: Metadata | dict | str | None = None, constraints: Sequence = (), **overrides):
         if method not in (None, self.method):
             raise ConfigError(f"{type(self).__name__} is method {self.method!r}, received method={method!r}; "
                               f"use Synthesizer({method!r}) for that method")
@@ -150,6 +162,10 @@ class Synthesizer:
                               f"{self.config_class.__name__} has {sorted(fields)}")
         self.config = dataclasses.replace(config, **overrides) if overrides else config
         self.column_types = dict(column_types or {})
+        self.metadata = as_metadata(metadata)
+        if constraints:
+            self.metadata = Metadata(self.metadata.columns if self.metadata else {},
+                                     (self.metadata.constraints if self.metadata else []) + list(constraints))
         self.seed = check_int("seed", seed, 0)
         self.strategy, self.jit_compile = strategy, bool(jit_compile)
 
@@ -192,26 +208,46 @@ class Synthesizer:
             verbose: Keras ``fit`` verbosity.
 
         Raises:
-            InvalidValueError / InputShapeError: The frame cannot be encoded (see the encoder).
-            ConfigError: Bad ``epochs``.
+            InvalidValueError / InputShapeError: The frame cannot be encoded (see the table layer
+                and the encoder), or training rows violate a constraint.
+            ConfigError: Bad ``epochs``, or constraints on the wrong kinds or contradicting each other.
         """
         frame = check_frame(frame)
         epochs = check_int("epochs", self.epochs if epochs is None else epochs, 1)
         if len(frame) < 2:
             raise InvalidValueError(f"frame has {len(frame)} row; give at least 2 rows to fit a synthesizer")
-        encoder = self.make_encoder().fit(frame)
+        table, frame = self._fit_table(frame)  # real-world kinds and constraints -> the model frame
+        encoder = self._model_encoder(table).fit(frame)
         x = encoder.transform(frame)
         keras.utils.set_random_seed(self.seed)
         with self._scope():
             model = self.build_model(encoder, x, frame)
         timer = EpochTimer()
         history = self.train(model, encoder, x, frame, epochs, [timer] + list(callbacks or []), verbose)
-        self.encoder_, self.model_ = encoder, model
+        self.table_, self.encoder_, self.model_ = table, encoder, model
         self.history_ = {k: [float(v) for v in vs] for k, vs in history.items()}
         self.seconds_per_epoch_ = timer.mean_seconds()
         self.cpu_seconds_per_epoch_ = timer.mean_seconds(cpu=True)
         self._sampler = None
         return self.warm_up()
+
+    def _fit_table(self, frame: pd.DataFrame) -> tuple[TableTransformer, pd.DataFrame]:
+        """The fitted table layer and the model frame it makes of ``frame`` (prints what it detected
+        when no metadata was given)."""
+        table = TableTransformer(self.metadata, self.column_types, self.seed).fit(frame)
+        if not table.model_columns_:
+            raise InvalidValueError(f"frame has no column to model: every column is generated or fixed "
+                                    f"({table.metadata_.kinds}); keep at least one numeric, categorical, boolean or "
+                                    "datetime column")
+        if self.metadata is None or set(frame.columns) - set(self.metadata.columns):
+            print(f"genlab {self.method} detected {table.summary()}")
+        return table, table.to_model(frame)
+
+    def _model_encoder(self, table: TableTransformer) -> Encoder:
+        """The method's encoder, told the model frame's kinds."""
+        encoder = self.make_encoder()
+        encoder.column_types = dict(table.model_types_)
+        return encoder
 
     # ------------------------------------------------------------------------------ sampling
     def check_fitted(self) -> None:
@@ -223,7 +259,11 @@ class Synthesizer:
         """The :class:`GraphSampler` of the fitted model (built once)."""
         self.check_fitted()
         if getattr(self, "_sampler", None) is None:
-            self._sampler = GraphSampler(self.encoder_, discrete=self.discrete, **self.sampler_parts())
+            table = self.table_
+            self._sampler = GraphSampler(self.encoder_, discrete=self.discrete, **self.sampler_parts(),
+                                         restore=lambda codes: table.restore_tf(codes, self.encoder_.columns_),
+                                         check=lambda codes: table.checks_tf(codes, self.encoder_),
+                                         ranges=table.ranges())
             self._sample_fn = tf.function(self._sampler.sample_codes, reduce_retracing=True)
         return self._sampler
 
@@ -236,7 +276,7 @@ class Synthesizer:
         """
         sampler = self.graph_sampler()
         self._sample_fn(tf.constant(1, tf.int64), tf.constant(self.seed, tf.int64),
-                        _cond_tensors(sampler.unconditioned()))
+                        _cond_tensors(sampler.unconditioned()), tf.constant(sampler.max_candidates, tf.int64))
         return self
 
     def sample(self, n: int, conditions: Mapping | None = None, seed: int | None = None) -> pd.DataFrame:
@@ -245,41 +285,139 @@ class Synthesizer:
         Args:
             n: Rows to draw (1 .. 10**8).
             conditions: ``{column: value}``, ``{column: [values]}`` (``None`` = missing) on
-                discrete columns, ``{column: (low, high)}`` on numeric ones. Every returned row meets
-                all of them; the other columns follow the model's conditional distribution.
+                discrete columns, ``{column: (low, high)}`` on numeric ones (dates for datetime
+                columns; ``None`` leaves an end open). Every returned row meets all of them and
+                every constraint; the other columns follow the model's conditional distribution.
             seed: Sampling seed (default: the synthesizer's seed; the same seed gives the same rows).
 
         Returns:
-            DataFrame with the training columns and dtypes (nullable where values are missing).
+            DataFrame with the training columns and dtypes (nullable where values are missing);
+            identifiers are new, personal data and free text are fakes (or left out, as declared).
 
         Raises:
             NotFittedError: Not fitted.
             ConfigError: Bad ``n`` or ``seed``.
-            UnknownNameError / InvalidValueError: A condition on an unknown column, or a value the
-                column never held.
-            ConditionError: The model generated too few rows meeting the conditions (the message
-                gives the acceptance rate).
+            UnknownNameError / InvalidValueError: A condition on an unknown or generated column, a
+                value the column never held, or a range outside the fitted one.
+            ConditionError: The model generated too few rows meeting the conditions and
+                constraints (the message gives the acceptance rate).
         """
-        sampler = self.graph_sampler()
+        self.graph_sampler()
         n = check_int("n", n, 1, MAX_ROWS)
         seed = self.seed if seed is None else check_int("seed", seed, 0)
-        cond = sampler.conditions_from_dict(conditions)
-        codes, drawn, accepted = self._sample_fn(tf.constant(n, tf.int64), tf.constant(seed, tf.int64),
-                                                 _cond_tensors(cond))
-        drawn, accepted = int(drawn), int(accepted)
-        self.last_acceptance_rate_ = accepted / max(drawn, 1)
-        if len(codes) < n:
-            raise ConditionError(
-                f"the model generated only {len(codes)} of {n} rows meeting {dict(conditions)} ({drawn:,} drawn, "
-                f"acceptance rate {self.last_acceptance_rate_:.2e}); it rarely produces such rows. Ask for fewer "
-                f"rows, relax the conditions, or train longer / with a conditional method (ctgan, tvae)")
-        return self.encoder_.frame_from_codes(codes.numpy())
+        model_conditions, tails = self.table_.conditions(conditions)
+        return self._sample_model(n, seed, model_conditions, tails, conditions)
+
+    def _sample_model(self, n: int, seed: int, model_conditions: dict, tails: dict, shown, budget=None, fix=None):
+        """``sample`` on conditions already in model terms (``shown``: the conditions for messages)."""
+        cond = self.graph_sampler().conditions_from_dict(model_conditions)
+        return self.table_.finish(self._draw(n, seed, cond, tails, shown, budget, fix), seed)
+
+    def _draw(self, n: int, seed: int, cond: Conditions, tails: dict, conditions, budget=None,
+              fix=None) -> pd.DataFrame:
+        """``n`` decoded rows meeting ``cond`` (in the graph) and every constraint (in Python; on
+        ``fix(rows)`` when given, e.g. rows with known values put in).
+
+        The first round asks for exactly ``n`` rows with ``seed`` (so Python and the SavedModel
+        give the same rows); rows failing a Python-only constraint are replaced by further rounds
+        sized from the acceptance rate seen so far.
+        """
+        parts, have, drawn, accepted, tried, kept = [], 0, 0, 0, 0, 0
+        budget = self.graph_sampler().max_candidates if budget is None else int(budget)
+        limit = max(budget, 200 * n)
+        round_ = 0
+        while have < n:
+            need = n - have
+            ask = need if round_ == 0 else min(MAX_ROUND * 4, math.ceil(need * (tried + 1) / (kept + 1) * 1.1) + 16)
+            round_seed = seed if round_ == 0 else (seed + 1_000_003 * round_) % 2**62
+            codes, d, a = self._sample_fn(tf.constant(ask, tf.int64), tf.constant(round_seed, tf.int64),
+                                          _cond_tensors(cond), tf.constant(budget, tf.int64))
+            drawn, accepted = drawn + int(d), accepted + int(a)
+            self.last_acceptance_rate_ = accepted / max(drawn, 1)
+            if len(codes) < ask:
+                raise ConditionError(
+                    f"the model generated only {have + len(codes)} of {n} rows meeting {dict(conditions or {})} and "
+                    f"the constraints ({drawn:,} drawn, acceptance rate {self.last_acceptance_rate_:.2e}); it rarely "
+                    "produces such rows. Ask for fewer rows, relax the conditions, or train longer / with a "
+                    "conditional method (ctgan, tvae)")
+            rows = self.table_.from_model(self.encoder_.frame_from_codes(codes.numpy()), round_seed, tails)
+            if fix is not None:
+                rows = fix(rows)
+            ok = self.table_.python_mask(rows)
+            tried, kept = tried + len(rows), kept + int(ok.sum())
+            parts.append(rows[ok])
+            have += int(ok.sum())
+            round_ += 1
+            if have < n and tried >= limit:
+                raise ConditionError(
+                    f"only {kept} of {tried:,} generated rows met the constraints "
+                    f"{self.table_.python_only_constraints()}; the model rarely produces such rows: check the "
+                    "constraints hold in the training rows' patterns, or train longer")
+        self.last_acceptance_rate_ *= kept / max(tried, 1)
+        out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+        return out.iloc[:n]
+
+    def sample_remaining(self, known: pd.DataFrame, seed: int | None = None) -> pd.DataFrame:
+        """Fill in the other columns of partial rows (conditional imputation), row by row.
+
+        Each row's known values are conditions of its own: a category exactly; a number or a date
+        exactly when its column holds at most 200 distinct values, else within the 4 % of training
+        values around it. The other columns then follow the model's conditional distribution, and
+        the known values are returned unchanged; a column tied to a known one by a transformed
+        inequality keeps the model's gap (``c_jail_out = known c_jail_in + the sampled stay``), and
+        every constraint holds with the known values in place. Rows with the same conditions are drawn together.
+        When the model rarely produces a row's combination (fewer matches than needed among
+        50,000 + 500 n candidates), the row's conditions are relaxed step by step — numbers within
+        20 % of the training values around them, then the categories alone, then none — and
+        ``last_relaxed_`` counts such rows.
+
+        Args:
+            known: Rows with some of the training columns (a missing category is a known missing
+                value; a missing number is no condition).
+            seed: Sampling seed (default: the synthesizer's).
+
+        Returns:
+            A frame with ``known``'s index and every sampled column; ``known``'s columns unchanged.
+
+        Raises:
+            UnknownNameError: A column the synthesizer was not fitted on.
+            InvalidValueError: A known value the synthesizer cannot condition on (an unseen category).
+        """
+        self.check_fitted()
+        known = check_frame(known, "known")
+        seed = self.seed if seed is None else check_int("seed", seed, 0)
+        table = self.table_
+        unknown = [c for c in known.columns if c not in table.columns_]
+        if unknown:
+            raise UnknownNameError(f"known has column(s) {unknown} the synthesizer was not fitted on (columns "
+                                   f"{table.columns_}); drop or rename them")
+        pieces, self.last_relaxed_ = [], 0
+        for i, (items, rows) in enumerate(table.row_conditions(known)):
+            group_seed = (seed + 7_919 * (i + 1)) % 2**62
+            for level in range(4):
+                model_conditions, tails = table.known_conditions(items, level)
+                try:
+                    drawn = self._sample_model(len(rows), group_seed, model_conditions, tails, dict(items),
+                                               budget=50_000 + 500 * len(rows),
+                                               fix=lambda r, k=known.iloc[rows[:1]]: table.substitute(r, k))
+                    break
+                except ConditionError:
+                    if level == 3:
+                        raise
+            self.last_relaxed_ += len(rows) if level else 0
+            pieces.append(drawn.set_axis(rows))
+        out = pd.concat(pieces).sort_index() if len(pieces) > 1 else pieces[0]
+        out.index = known.index
+        for col in known.columns:
+            out[col] = known[col]
+        return out[[c for c in table.columns_ if c in out.columns]]
 
     # ------------------------------------------------------------------------------ persistence
     def _state(self) -> dict:
         return {"format": FORMAT, "method": self.method, "config": config_to_json(self.config),
                 "column_types": self.column_types, "seed": self.seed, "jit_compile": self.jit_compile,
-                "encoder": self.encoder_.get_state(), "history": self.history_,
+                "metadata": None if self.metadata is None else self.metadata.to_dict(),
+                "table": self.table_.get_state(), "encoder": self.encoder_.get_state(), "history": self.history_,
                 "seconds_per_epoch": self.seconds_per_epoch_, "cpu_seconds_per_epoch": self.cpu_seconds_per_epoch_}
 
     def save(self, directory: str | os.PathLike) -> Path:
@@ -321,12 +459,17 @@ class Synthesizer:
         return out
 
     @classmethod
-    def load(cls, directory: str | os.PathLike) -> "Synthesizer":
+    def load(cls, directory: str | os.PathLike, predicates: Mapping | None = None) -> "Synthesizer":
         """Rebuild a fitted synthesizer written by :meth:`save`.
+
+        Args:
+            directory: The folder given to :meth:`save`.
+            predicates: ``{name: function}`` of the Python function predicates among the
+                constraints (functions are not saved).
 
         Raises:
             SavedStateError: No save there, an unreadable or inconsistent ``synthesizer.json``, a
-                checksum mismatch, or an unknown method or format.
+                checksum mismatch, an unknown method or format, or a function predicate not given.
         """
         path = Path(directory)
         state_file = path / "synthesizer.json"
@@ -339,9 +482,9 @@ class Synthesizer:
         except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
             raise SavedStateError(f"{state_file} is not a complete synthesizer state ({exc}); save the "
                                   "synthesizer again") from exc
-        if state.get("format") != FORMAT:
-            raise SavedStateError(f"{state_file} has format {state.get('format')!r}; this genlab reads format "
-                                  f"{FORMAT}: save it again with this version")
+        if state.get("format") not in READABLE_FORMATS:
+            raise SavedStateError(f"{state_file} has format {state.get('format')!r}; this genlab reads formats "
+                                  f"{list(READABLE_FORMATS)}: save it again with this version")
         if sums.get("state") != _state_digest(state):
             raise SavedStateError(f"{state_file} was changed after it was saved (its checksum does not match); "
                                   "save the synthesizer again")
@@ -355,12 +498,17 @@ class Synthesizer:
         try:
             config = target.config_class(**state["config"])
             encoder = encoder_from_state(state["encoder"])
+            table = (TableTransformer.from_state(state["table"], predicates) if "table" in state
+                     else TableTransformer.passthrough(encoder))
+            metadata = None if state.get("metadata") is None else Metadata.from_dict(state["metadata"], predicates)
+        except SavedStateError:
+            raise
         except (TypeError, KeyError, ValueError) as exc:
             raise SavedStateError(f"{state_file} holds an invalid config or encoder state ({exc}); save the "
                                   "synthesizer again") from exc
         synth = target(config=config, column_types=state["column_types"], seed=state["seed"],
-                       jit_compile=state["jit_compile"])
-        synth.encoder_ = encoder
+                       jit_compile=state["jit_compile"], metadata=metadata)
+        synth.table_, synth.encoder_ = table, encoder
         synth.model_ = keras.saving.load_model(path / "model.keras", compile=False)
         synth.history_ = state["history"]
         synth.seconds_per_epoch_ = state["seconds_per_epoch"]
@@ -374,7 +522,8 @@ class Synthesizer:
 
         Endpoints (each returns ``{column: tensor}`` in the training schema — strings for
         categorical columns with ``""`` for missing, int64 integers, float64 numbers with NaN for
-        missing, bool booleans):
+        missing, bool booleans; datetimes as float64 seconds since 1970-01-01 UTC with NaN for
+        missing; integer identifiers counting on after the largest training one):
 
         - ``sample(n: int64, seed: int64)`` — ``n`` rows (``1 <= n <= MAX_ROWS``, else an
           ``InvalidArgumentError``);
@@ -383,6 +532,11 @@ class Synthesizer:
           assertion fails when the model generates too few such rows;
         - ``decode_noise(noise: float32[batch, latent_dim], seed: int64)`` — one row per noise
           vector (``seed`` drives the output noise / category draws); non-finite noise is refused.
+
+        String keys, personal data and free text are generated in Python only: the SavedModel
+        leaves those columns out, as it leaves out Python predicates and fixed combinations of
+        high-cardinality columns (constraints it cannot check); ``genlab_schema.json`` in the
+        export lists every output's representation and what was left out, and a warning names them.
 
         Raises:
             PathExistsError: ``directory`` exists and is not empty.
@@ -406,7 +560,10 @@ class Synthesizer:
                 tf.cast(tf.shape(codes)[0], tf.int64), n,
                 message="the model generated too few rows meeting the conditions; relax them")
             with tf.control_dependencies([check]):
-                return self.encoder_.outputs_tf(tf.identity(codes))
+                return outputs(tf.identity(codes), seed)
+
+        def outputs(codes, seed):
+            return self.table_.outputs_tf(self.encoder_.outputs_tf(codes), tf.shape(codes)[0], seed)
 
         def sample(n, seed):
             return draw(n, seed, _cond_tensors(sampler.unconditioned()))
@@ -417,8 +574,8 @@ class Synthesizer:
         def decode_noise(noise, seed):
             noise = tf.debugging.assert_all_finite(noise, "noise must be finite (no NaN or inf)")
             pair = tf.stack([seed, tf.constant(1, tf.int64)])
-            return self.encoder_.outputs_tf(sampler.decode(
-                sampler.raw(noise, _cond_tensors(sampler.unconditioned()), pair), pair + 1))
+            return outputs(sampler.decode(sampler.raw(noise, _cond_tensors(sampler.unconditioned()), pair), pair + 1),
+                           seed)
 
         archive = keras.export.ExportArchive()
         archive.track(self.model_)
@@ -429,6 +586,18 @@ class Synthesizer:
         archive.add_endpoint("decode_noise", decode_noise,
                              [tf.TensorSpec((None, sampler.latent_dim), tf.float32, name="noise"), scalar_seed])
         archive.write_out(str(out), verbose=False)
+        left_out = {"columns": self.table_.python_only(), "constraints": self.table_.python_only_constraints()}
+        schema = {"outputs": {c: self.table_.kind(c) for c in self.table_.output_columns()
+                              if c not in left_out["columns"]},
+                  "datetime": "float64 seconds since 1970-01-01 UTC, NaN for missing",
+                  "python_only": left_out}
+        (out / "genlab_schema.json").write_text(json.dumps(schema, indent=1) + "\n")
+        if left_out["columns"] or left_out["constraints"]:
+            import warnings
+
+            warnings.warn(f"the SavedModel leaves out column(s) {left_out['columns']} and does not check "
+                          f"constraint(s) {left_out['constraints']} (generated / checked in Python only); sample with "
+                          "the Python synthesizer for them", stacklevel=2)
         return out
 
     def check_export(self, directory: str | os.PathLike, n: int = 1000, seed: int = 0) -> str:
@@ -447,11 +616,14 @@ class Synthesizer:
         loaded = tf.saved_model.load(str(directory))
         out = loaded.sample(n=tf.constant(n, tf.int64), seed=tf.constant(seed, tf.int64))
         python = self.sample(n, seed=seed)
+        left_out = self.table_.python_only()
         for col in python.columns:
+            if col in left_out:
+                continue
             if col not in out:
                 raise ExportMismatchError(f"the export has no output {col!r}; export the synthesizer again")
             have = out[col].numpy()
-            want = python[col]
+            want = pd.Series(self.table_.export_view(python, col))
             if have.dtype == object:
                 have = np.asarray([v.decode() for v in have], dtype=object)
                 want = want.astype(object).where(want.notna(), "").astype(str).to_numpy()
@@ -461,7 +633,7 @@ class Synthesizer:
             if not same:
                 raise ExportMismatchError(f"exported column {col!r} differs from Python's sample for seed {seed}")
         checked = "sample"
-        spans = self.encoder_.discrete_spans_
+        spans = [s for s in self.encoder_.discrete_spans_ if self.table_.kind(s.column) in ("categorical", "boolean")]
         if spans:
             col = spans[0].column
             info = self.encoder_.info(col)

@@ -71,6 +71,12 @@ class GraphSampler:
         discrete: ``"argmax"`` or ``"sample"`` (Gumbel-max) for softmax heads.
         activated: The network's scalar heads are already activated (a ``tanh`` output layer).
         max_candidates: Rows drawn at most per call is ``max(max_candidates, 200 * n)``.
+        restore: ``codes -> codes`` applied to decoded row codes (the table layer's reversible
+            transforms, e.g. ``high = low + gap``), or ``None``.
+        check: ``codes -> bool (n,) | None``: rows meeting the table's constraints (kept like
+            conditions: the others are drawn again), or ``None``.
+        ranges: ``{column: (min, max)}`` of columns whose encoded value is not the value itself (a
+            restored column): conditions on them are validated against this range.
 
     Row codes are float64 ``(n, n_columns)``: the value of a numeric column (NaN = missing), the
     category index of a discrete one (``len(categories)`` = missing).
@@ -78,7 +84,8 @@ class GraphSampler:
 
     def __init__(self, encoder: Encoder, network: Callable, latent_dim: int, latent: Callable | None = None,
                  cond_vector: Callable | None = None, position: str | None = None, value_noise=None,
-                 discrete: str = "argmax", activated: bool = False, max_candidates: int = 2_000_000):
+                 discrete: str = "argmax", activated: bool = False, max_candidates: int = 2_000_000,
+                 restore: Callable | None = None, check: Callable | None = None, ranges: Mapping | None = None):
         if discrete not in ("argmax", "sample"):
             raise UnknownNameError(f"unknown discrete decoding {discrete!r}; expected 'argmax' or 'sample'")
         encoder.check_fitted()
@@ -88,6 +95,7 @@ class GraphSampler:
             raise UnknownNameError(f"position must be None, 'any' or a discrete column, received {position!r}")
         self.position = position
         self.discrete, self.activated, self.max_candidates = discrete, bool(activated), int(max_candidates)
+        self.restore, self.check, self.ranges = restore, check, dict(ranges or {})
         self.columns = encoder.columns_
         self.n_columns = len(self.columns)
         disc = encoder.discrete_spans_
@@ -137,6 +145,8 @@ class GraphSampler:
                     allowed[lo + index] = 1.0
             else:
                 i = self.columns.index(col)
+                if col in self.ranges:
+                    info = {**info, "min": self.ranges[col][0], "max": self.ranges[col][1]}
                 low[i], high[i] = self._numeric_range(col, info, wanted)
         return Conditions(allowed, low, high)
 
@@ -232,7 +242,7 @@ class GraphSampler:
         return self.network(latent, vector)
 
     def decode(self, raw, seed):
-        """``raw`` -> row codes ``(n, n_columns)`` float64."""
+        """``raw`` -> row codes ``(n, n_columns)`` float64 (restored by ``restore``)."""
         raw = tf.cast(raw, tf.float32)
         parts, k, scalar = {}, 0, 0
         for span in self.encoder.spans_:
@@ -248,11 +258,12 @@ class GraphSampler:
                     tf.shape(value), s_seed)
             parts[(span.column, span.role)] = value
             scalar += 1
-        return self.encoder.codes_tf(parts)
+        codes = self.encoder.codes_tf(parts)
+        return codes if self.restore is None else self.restore(codes)
 
     def matches(self, codes, cond: Conditions):
-        """Rows whose every discrete code is allowed and every numeric value inside its range
-        (a missing value matches only an unconditioned column)."""
+        """Rows whose every discrete code is allowed, every numeric value inside its range (a
+        missing value matches only an unconditioned column) and that pass ``check``."""
         n = tf.shape(codes)[0]
         ok = tf.ones((n,), tf.bool)
         if self.disc_dim:
@@ -268,7 +279,8 @@ class GraphSampler:
             unconditioned = tf.logical_and(tf.math.is_inf(lo), tf.math.is_inf(hi))[None, :]
             inside = tf.logical_and(values >= lo[None, :], values <= hi[None, :])
             ok = tf.logical_and(ok, tf.reduce_all(tf.logical_or(unconditioned, inside), axis=1))
-        return ok
+        extra = None if self.check is None else self.check(codes)
+        return ok if extra is None else tf.logical_and(ok, extra)
 
     # ------------------------------------------------------------------------------ sampling
     def noise(self, n, seed):
@@ -310,9 +322,9 @@ class GraphSampler:
                           tf.cast(tf.equal(tf.range(self.disc_dim, dtype=tf.int64), position), tf.float32), allowed)
         return Conditions(tf.where(position >= 0, single, allowed), cond.low, cond.high)
 
-    def _reject(self, n, base, cond: Conditions):
+    def _reject(self, n, base, cond: Conditions, budget):
         """Rejection rounds until ``n`` rows meet ``cond`` or the candidate budget is spent."""
-        limit = tf.maximum(tf.constant(self.max_candidates, tf.int64), 200 * n)
+        limit = tf.maximum(budget, 200 * n)
 
         def body(r, acc, drawn, accepted):
             need = n - tf.cast(tf.shape(acc)[0], tf.int64)
@@ -336,20 +348,26 @@ class GraphSampler:
                               tf.TensorShape([])])
         return acc[:n], drawn, accepted
 
-    def sample_codes(self, n, seed, cond: Conditions):
+    def sample_codes(self, n, seed, cond: Conditions, max_candidates=None):
         """``n`` rows meeting ``cond`` (several allowed categories share the rows as :meth:`_split` says).
+
+        Args:
+            n, seed: Rows and stateless seed (int64 scalars).
+            cond: :class:`Conditions`.
+            max_candidates: int64 scalar overriding the sampler's budget (``None``: ``self.max_candidates``).
 
         Returns:
             ``(codes (m, n_columns), drawn, accepted)`` with ``m <= n``: fewer than ``n`` rows only when
             ``max(max_candidates, 200 n)`` candidates of some part held too few matches.
         """
+        budget = tf.cast(self.max_candidates if max_candidates is None else max_candidates, tf.int64)
         n = tf.cast(n, tf.int64)
         base = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
         positions, counts = self._split(n, cond, base + [0, 4])
 
         def body(i, acc, drawn, accepted):
             part_seed = base + tf.stack([tf.constant(0, tf.int64), 104729 * tf.cast(i, tf.int64)])
-            rows, d, a = self._reject(counts[i], part_seed, self._only(cond, positions[i]))
+            rows, d, a = self._reject(counts[i], part_seed, self._only(cond, positions[i]), budget)
             return i + 1, tf.concat([acc, rows], axis=0), drawn + d, accepted + a
 
         zero = tf.constant(0, tf.int64)

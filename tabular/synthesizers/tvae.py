@@ -46,6 +46,8 @@ class TVAEConfig:
             posterior after training and sampled instead of N(0, I) (default 50; ``0``: TVAE's
             standard normal prior, and conditions rely on rejection alone).
         max_modes: Mixture modes per numeric column of the encoder.
+        exact_values: A numeric column with at most this many distinct values is encoded with one
+            exact mode per value (``None``: ``max_modes``); see :class:`ModeSpecificEncoder`.
         conditional: Feed the decoder a conditional vector (one discrete column's category), so
             that conditioned rows stay consistent with the condition (see :class:`TabularVAE`).
         condition_sampling: How training batches meet their conditional vectors: ``"rows"``
@@ -68,6 +70,7 @@ class TVAEConfig:
     discrete: str = "sample"
     prior_components: int = 50
     max_modes: int = 10
+    exact_values: int | None = None
     conditional: bool = True
     condition_sampling: str = "rows"
 
@@ -95,7 +98,7 @@ class TVAESynthesizer(Synthesizer):
         return self.config.discrete
 
     def make_encoder(self):
-        return ModeSpecificEncoder(self.column_types, self.config.max_modes, self.seed)
+        return ModeSpecificEncoder(self.column_types, self.config.max_modes, self.seed, self.config.exact_values)
 
     def build_model(self, encoder, x, frame):
         c = self.config
