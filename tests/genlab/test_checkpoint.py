@@ -67,7 +67,7 @@ class Count(keras.callbacks.Callback):
 def fit(model, backup_dir, callbacks=()):
     first = finished_epochs(backup_dir)
     backup = EpochBackup(backup_dir)
-    history = model.fit(dataset(first), epochs=EPOCHS, steps_per_epoch=STEPS, verbose=0, shuffle=False, shuffle=False,
+    history = model.fit(dataset(first), epochs=EPOCHS, steps_per_epoch=STEPS, verbose=0, shuffle=False,
                         callbacks=[*callbacks, backup])
     return backup, history
 
