@@ -232,6 +232,7 @@ class AEGANSynthesizer(_StudyMethod):
     def build_model(self, encoder, x, frame):
         c = self.config
         self._autoencoder = TabularAutoencoder(encoder.output_width_, c.latent_dim, c.ae_hidden, name="autoencoder")
+        self._autoencoder(x[:1])  # built before fit, so that a backup can be restored into it
         self._autoencoder.compile(keras.optimizers.Adam(c.ae_learning_rate), keras.losses.Huber(delta=1.0),
                                   jit_compile=self.jit_compile)
         model = build_latent_gan(self._autoencoder, c.noise_dim, c.gan_hidden, self.variant, c.critic_steps,
