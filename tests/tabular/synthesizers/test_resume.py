@@ -102,6 +102,8 @@ def test_interrupted_fit_resumes_for_every_kind_of_method(tmp_path, method):
 
 
 def test_other_arguments_and_bad_input_are_refused_before_writing(tmp_path, table):
+    # Catches a checkpoint reused by another fit, and a bad table found only after the fit has
+    # created its checkpoint folder (or half-way through training).
     frame = mixed_frame(60, seed=0)
     small = CTGANConfig(epochs=1, batch_size=20, latent_dim=4, generator_dims=(8,), critic_dims=(8,), pac=5)
     Synthesizer("ctgan", small, seed=0).fit(frame, checkpoint_dir=tmp_path / "a")
@@ -120,4 +122,7 @@ def test_other_arguments_and_bad_input_are_refused_before_writing(tmp_path, tabl
     mixed_frame(20).drop(columns="price").to_parquet(bad / "part9.parquet")
     with pytest.raises(InputShapeError, match=r"part9.parquet: its columns differ.*missing \['price'\]"):
         Synthesizer("ctgan", small).fit(str(bad), checkpoint_dir=tmp_path / "c")
-    assert not (tmp_path / "b").exists() and not (tmp_path / "c").exists()
+    (bad / "part9.parquet").write_bytes(b"PAR1 truncated")  # unreadable
+    with pytest.raises(InputShapeError, match=r"part9.parquet: cannot be read as parquet"):
+        Synthesizer("ctgan", small).fit(str(bad), checkpoint_dir=tmp_path / "d")
+    assert not any((tmp_path / name).exists() for name in "bcd")
