@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run an experiment from runs/")
     p.add_argument("name", help="run name, e.g. quickstart (see `genlab list`)")
     p.add_argument("--out", help="run directory (default runs/output/NAME-<timestamp>)")
-    p.add_argument("--data-dir", help="directory with local data copies, e.g. ../shared/data")
+    p.add_argument("--data-dir", help="directory with local data copies, e.g. ~/data (a folder holding mnist.npz)")
     p.add_argument("--seeds", type=int, help="number of seeds (default: the run's own)")
     p.add_argument("--epochs", type=int, help="training epochs (default: the run's own)")
     p.add_argument("--quick", action="store_true", help="small, fast version")

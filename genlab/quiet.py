@@ -5,12 +5,13 @@ Importing TensorFlow prints C++ log lines before its own log level applies — C
 oneDNN notices, absl's "All log messages before absl::InitializeLog()" — none of which a user of
 the ``genlab`` command can act on. :func:`import_tensorflow` imports TensorFlow and enumerates its
 devices with the process's standard error redirected to a temporary file, then writes back every
-captured line that is not one of those. A user who set ``TF_CPP_MIN_LOG_LEVEL`` gets TensorFlow
-untouched.
+captured line that is not one of those, and drops TensorFlow's notes on tf.function retracing. A
+user who set ``TF_CPP_MIN_LOG_LEVEL`` gets TensorFlow untouched.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -25,12 +26,20 @@ NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\)"
                    r"|gpu_device|dso_loader|cuda_diagnostics)\.cc:)")
 
 
+class _NoRetracingNotes(logging.Filter):
+    """Drops TensorFlow's "N out of the last N calls ... triggered tf.function retracing" notes: each
+    model's predict function is traced once, which a run over several models reports as retracing."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
 def import_tensorflow():
     """Import TensorFlow (and initialise its devices) without the known start-up lines; return the module."""
     if "tensorflow" in sys.modules or USER_LOG_LEVEL:
         import tensorflow as tf
 
-        return tf
+        return _without_retracing_notes(tf)
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile(mode="w+b") as capture:
@@ -48,6 +57,13 @@ def import_tensorflow():
                     if line.strip() and not NOISE.match(line)]
     for line in kept:
         print(line, file=sys.stderr)
+    return _without_retracing_notes(tf)
+
+
+def _without_retracing_notes(tf):
+    logger = tf.get_logger()
+    if not any(isinstance(f, _NoRetracingNotes) for f in logger.filters):
+        logger.addFilter(_NoRetracingNotes())
     return tf
 
 
