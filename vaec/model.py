@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from genlab.callbacks import GuardedFit
 from genlab.checks import check_features, check_labels
 from genlab.distribute import scale_for_replicas
 from genlab.errors import ConfigError, LabelError, unknown_name
@@ -80,7 +81,7 @@ def build_classifier_head(cfg: VAECConfig) -> keras.Model:
 
 
 @keras.saving.register_keras_serializable(package="vaec")
-class VAEC(keras.Model):
+class VAEC(GuardedFit, keras.Model):
     """Variational autoencoder with a classifier head on the latent code.
 
     The model owns three functional sub-models: ``encoder`` (x -> z_mean, z_log_var, z),
