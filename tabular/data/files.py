@@ -76,6 +76,8 @@ def table_paths(source: str | os.PathLike) -> list[Path]:
     elif path.is_file():
         paths = [path]
     else:
+        if path.suffix:
+            table_format(path)  # a wrong suffix is the likelier mistake: say so first
         raise InputShapeError(f"{path}: no such file or directory; give a .csv or .parquet table, a glob pattern or "
                               "a directory of tables")
     kinds = {table_format(p) for p in paths}

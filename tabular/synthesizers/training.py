@@ -253,9 +253,6 @@ def as_path_source(data, chunk_rows: int | None = None) -> TableSource | None:
     return None
 
 
-
-
-
 def fit_encoder_on_scan(encoder, scan, column_types: dict):
     """Fit ``encoder`` on a table scan's sample, then give it the table's exact statistics.
 
@@ -290,6 +287,7 @@ def fit_encoder_on_scan(encoder, scan, column_types: dict):
     for col, info in scan.infos().items():
         state["per_column"][col].update(info)
     return encoder_from_state(state)
+
 
 class FitCheckpoint:
     """The checkpoint folder of one resumable synthesizer fit.
