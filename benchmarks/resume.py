@@ -126,7 +126,7 @@ def main(argv=None) -> int:
     a, b = np.load(run.path / "plain.npz"), np.load(run.path / "resumed.npz")
     diff = max(float(np.max(np.abs(a[k] - b[k]))) for k in a.files)
     rows = [{"fit": "uninterrupted", "seconds": plain_seconds, **result(plain.stdout)},
-            {"fit": f"killed after {killed_at} epochs + {code} signal, resumed", "seconds": resumed_seconds,
+            {"fit": f"SIGKILL after {killed_at} epochs, resumed", "seconds": resumed_seconds,
              **result(resumed.stdout)}]
     for r in rows:
         r["epochs_trained"] = ",".join(str(e) for e in r["epochs_trained"])
