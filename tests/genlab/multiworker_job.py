@@ -70,7 +70,11 @@ def fit_synthesizer(strategy):
             model.compile(keras.optimizers.SGD(LR))
             return model
 
-    config = TVAEConfig(epochs=1, batch_size=BATCH, latent_dim=4, hidden=(8,), prior_components=2)
+    # CTGAN-style conditioned batches, drawn in the input pipeline from (seed, epoch): the same rows and
+    # conditions in every setup. (The default, "rows", draws each row's condition column in the
+    # step with the model's seed generator: replicas draw other columns than one process does.)
+    config = TVAEConfig(epochs=1, batch_size=BATCH, latent_dim=4, hidden=(8,), prior_components=2,
+                        condition_sampling="log_frequency")
     synth = SGDTVAE(config=config, seed=0, strategy=strategy)
     holder = {}
 
