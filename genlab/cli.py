@@ -1,8 +1,10 @@
-"""The ``genlab`` command line: ``genlab list``, ``genlab run NAME [options]`` and ``genlab synth ...``.
+"""The ``genlab`` command line: ``list``, ``run NAME [options]``, ``synth ...`` and ``launch``.
 
 Each experiment is a module ``runs/NAME.py`` with a docstring (its first line is shown by
 ``genlab list``) and a function ``main(options: RunOptions) -> RunDir``. ``genlab synth`` fits,
-samples, evaluates and exports synthesizers on CSV / Parquet files (:mod:`tabular.cli`).
+samples, evaluates and exports synthesizers on CSV / Parquet files (:mod:`tabular.cli`);
+``genlab launch --workers N -- COMMAND`` runs a command as N workers of a multi-worker cluster on
+this host (:mod:`genlab.launch`).
 """
 
 from __future__ import annotations
@@ -69,9 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="small, fast version")
     p.add_argument("--only", help="comma-separated parts of the run to do (runs that support it, e.g. "
                                   "gans_mnist models); default all")
+    from genlab.launch import add_parser as add_launch
     from tabular.cli import add_parser as add_synth
 
     add_synth(sub)
+    add_launch(sub)
     return parser
 
 
@@ -85,6 +89,10 @@ def main(argv=None) -> int:
         from tabular.cli import run as run_synth
 
         return _plainly(run_synth, args)
+    if args.command == "launch":
+        from genlab.launch import run as run_launch
+
+        return _plainly(run_launch, args)
     for label in ("seeds", "epochs"):
         value = getattr(args, label)
         if value is not None and value <= 0:

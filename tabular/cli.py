@@ -3,9 +3,16 @@
 ::
 
     genlab synth fit data.csv --out model/ [--epochs N] [--method NAME] [--seed S] [--type COL=KIND ...]
+                     [--checkpoint-dir DIR]
     genlab synth sample model/ -n 10000 -o synthetic.csv [--where "income=>50K"] [--where "age=30..40"] [--seed S]
     genlab synth evaluate data.csv synthetic.csv --target COLUMN --out report/ [--test test.csv]
     genlab synth export model/ exported/
+
+``fit`` takes one file, a glob pattern (quoted) or a directory of tables; methods that stream
+(``tvae``, ``ctgan``) read it in chunks without holding it in memory. With ``--checkpoint-dir``
+a killed fit started again with the same arguments resumes after its last finished epoch. Under
+``genlab launch --workers N -- genlab synth fit ...`` every worker trains its share of each
+global batch (``MultiWorkerMirroredStrategy`` from ``TF_CONFIG``) and the chief alone saves.
 
 Every error is one line naming the problem and the fix, with exit code 2; outputs are written
 in one rename each, so a failed command leaves nothing half-written.
@@ -23,13 +30,14 @@ def add_parser(subparsers) -> None:
                                   description=__doc__.splitlines()[0])
     sub = synth.add_subparsers(dest="synth_command", required=True)
     fit = sub.add_parser("fit", help="fit a synthesizer on a table and save it")
-    fit.add_argument("data", help="training table (.csv or .parquet)")
+    fit.add_argument("data", help="training table: a .csv or .parquet file, a glob pattern or a directory")
     fit.add_argument("--out", required=True, help="folder to save the synthesizer in")
     fit.add_argument("--method", default="tvae", help="synthesis method (default tvae; see tabular.methods())")
     fit.add_argument("--epochs", type=int, help="training epochs (default: the method's)")
     fit.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     fit.add_argument("--type", action="append", default=[], metavar="COLUMN=KIND",
                      help="declare a column's kind (continuous, integer, categorical, boolean); repeatable")
+    fit.add_argument("--checkpoint-dir", help="folder of resumable state: a killed fit run again resumes there")
     sample = sub.add_parser("sample", help="draw rows from a saved synthesizer")
     sample.add_argument("model", help="folder written by 'genlab synth fit'")
     sample.add_argument("-n", type=int, required=True, help="rows to draw")
@@ -80,6 +88,11 @@ def run(args) -> int:
     from genlab.quiet import device_summary
 
     command = args.synth_command
+    strategy = None
+    if command == "fit":
+        from genlab.distribute import worker_strategy
+
+        strategy = worker_strategy()  # under TF_CONFIG; before TensorFlow runs any operation
     if command in ("fit", "sample", "export"):
         print(f"genlab: {device_summary()}", flush=True)
     from tabular.data.files import read_table, write_table
@@ -88,13 +101,19 @@ def run(args) -> int:
     if command == "fit":
         from genlab.progress import EpochBar
 
-        frame = read_table(args.data)
+        from genlab.distribute import is_chief
+        from tabular.data.files import TableSource
+
+        source = TableSource(args.data)  # checks every file before anything is trained or written
         types = dict(item.partition("=")[::2] for item in args.type)
         overrides = {} if args.epochs is None else {"epochs": args.epochs}
-        synth = Synthesizer(args.method, column_types=types, seed=args.seed, **overrides)
-        synth.fit(frame, callbacks=[EpochBar(f"fit {args.method}")])
+        synth = Synthesizer(args.method, column_types=types, seed=args.seed, strategy=strategy, **overrides)
+        synth.fit(args.data, callbacks=[EpochBar(f"fit {args.method}")], checkpoint_dir=args.checkpoint_dir)
+        if not is_chief(strategy):
+            return 0  # the chief saves
         path = synth.save(args.out)
-        print(f"saved: {path} ({len(frame)} rows, {frame.shape[1]} columns, {synth.epochs} epochs, "
+        rows = "" if source.rows is None else f"{source.rows} rows, "  # CSV files: not counted twice
+        print(f"saved: {path} ({rows}{len(source.columns)} columns, {synth.epochs} epochs, "
               f"{synth.seconds_per_epoch_:.2f} s/epoch)")
     elif command == "sample":
         synth = Synthesizer.load(args.model)

@@ -76,22 +76,24 @@ class ConditionSampler:
             p = np.log1p(np.bincount(labels, minlength=dim).astype(float))
             self.log_probs.append(p / p.sum())
 
-    def batch(self, size: int):
+    def batch(self, size: int, rng: np.random.Generator | None = None):
+        """One batch ``(rows, cond, span_mask)``, drawn with ``rng`` (default: the sampler's own generator)."""
+        rng = self.rng if rng is None else rng
         n_spans = len(self.discrete)
         cond = np.zeros((size, self.cond_dim), np.float32)
         mask = np.zeros((size, max(n_spans, 1)), np.float32)
         if n_spans == 0:
-            return self.x[self.rng.integers(0, len(self.x), size)], cond, mask
-        spans = self.rng.integers(0, n_spans, size)
+            return self.x[rng.integers(0, len(self.x), size)], cond, mask
+        spans = rng.integers(0, n_spans, size)
         cats = np.empty(size, np.int64)
         rows = np.empty(size, np.int64)
         for j in np.unique(spans):
             where = np.nonzero(spans == j)[0]
-            cats[where] = self.rng.choice(len(self.log_probs[j]), len(where), p=self.log_probs[j])
+            cats[where] = rng.choice(len(self.log_probs[j]), len(where), p=self.log_probs[j])
             for c in np.unique(cats[where]):
                 chosen = where[cats[where] == c]
                 pool = self.rows[j][c]
-                rows[chosen] = pool[self.rng.integers(len(pool), size=len(chosen))]
+                rows[chosen] = pool[rng.integers(len(pool), size=len(chosen))]
         cond[np.arange(size), self.offsets[spans] + cats] = 1.0
         mask[np.arange(size), spans] = 1.0
         return self.x[rows], cond, mask

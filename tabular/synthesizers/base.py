@@ -40,6 +40,7 @@ import pandas as pd
 import tensorflow as tf
 
 from genlab.callbacks import EpochTimer
+from genlab.distribute import is_chief
 from genlab.errors import (ConditionError, ConfigError, ExportMismatchError, InvalidValueError, NotFittedError,
                            PathExistsError, SavedStateError, UnknownNameError, unknown_name)
 from tabular.encoding import Encoder, check_frame, encoder_from_state
@@ -54,6 +55,8 @@ FORMAT = 3
 READABLE_FORMATS = (2, 3)
 #: Largest ``n`` of one ``sample`` call.
 MAX_ROWS = 10**8
+#: Rows of the sample an encoder is fitted on when a table is streamed from disk.
+FIT_SAMPLE_ROWS = 50_000
 
 
 def register(cls):
@@ -136,6 +139,8 @@ class Synthesizer:
     config_class: ClassVar[type] = type(None)
     #: Decoding of softmax heads when sampling (``"argmax"`` or ``"sample"``).
     discrete: ClassVar[str] = "argmax"
+    #: Whether the method trains from a table on disk without reading it into memory.
+    streams: ClassVar[bool] = False
 
     def __new__(cls, method: str | None = None, *args, **kwargs):
         if cls is Synthesizer:
@@ -178,9 +183,9 @@ class Synthesizer:
         """Build and compile the Keras model (called inside the strategy's scope)."""
         raise NotImplementedError
 
-    def train(self, model, encoder: Encoder, x: np.ndarray, frame: pd.DataFrame, epochs: int, callbacks: list,
-              verbose: int) -> dict:
-        """Train ``model``; return ``{metric: [per-epoch values]}``."""
+    def train(self, model, encoder: Encoder, data, epochs: int, callbacks: list, verbose: int) -> dict:
+        """Train ``model`` on ``data`` (a :class:`~tabular.synthesizers.training.TrainingData`: its
+        batches, the epoch each stage resumes at, the stages' backups); return ``{metric: [per-epoch values]}``."""
         raise NotImplementedError
 
     def sampler_parts(self) -> dict:
@@ -196,39 +201,75 @@ class Synthesizer:
     def _scope(self):
         return self.strategy.scope() if self.strategy is not None else tf.distribute.get_strategy().scope()
 
-    def fit(self, frame: pd.DataFrame, epochs: int | None = None, callbacks=None, verbose: int = 0) -> "Synthesizer":
-        """Fit the encoder and train the model on ``frame``; return ``self``.
+    def fit(self, data, epochs: int | None = None, callbacks=None, verbose: int = 0, *,
+            checkpoint_dir: str | os.PathLike | None = None, sample_rows: int = FIT_SAMPLE_ROWS) -> "Synthesizer":
+        """Fit the encoder and train the model on ``data``; return ``self``.
 
-        A failing fit leaves an earlier fitted state as it was.
+        ``data`` is a DataFrame, or a table on disk: a CSV or Parquet file, a glob pattern or a
+        directory (:class:`~tabular.data.files.TableSource`). Methods that stream (``tvae``,
+        ``ctgan``) never hold a table on disk in memory: one pass collects exact column statistics
+        and a uniform sample of ``sample_rows`` rows that the encoder is fitted on, then training
+        reads, encodes and batches the rows window by window (:mod:`tabular.synthesizers.training`).
+        The other methods read the table into one frame.
+
+        With ``checkpoint_dir`` the fit can be resumed: every finished epoch is backed up there
+        (model, optimizers, random streams, epoch; :class:`genlab.checkpoint.EpochBackup`), a fit
+        started again with the same arguments continues after the last finished epoch — with the
+        same batches, so it ends with the weights of an uninterrupted fit — and a fit that finished
+        (its synthesizer saved in ``checkpoint_dir/synthesizer``) is loaded, not retrained.
+
+        A failing fit leaves an earlier fitted state as it was; bad input (a frame that cannot be
+        encoded, a missing or unreadable file, a file with another schema) is refused before
+        anything is written.
 
         Args:
-            frame: Training rows (any mix of numeric, categorical, boolean and missing values).
+            data: Training rows: a DataFrame (any mix of numeric, categorical, boolean and missing
+                values), or the path of a table (file, glob pattern or directory).
             epochs: Overrides the config's ``epochs``.
             callbacks: Keras callbacks (e.g. TensorBoard).
             verbose: Keras ``fit`` verbosity.
+            checkpoint_dir: Folder of the resumable state of this fit (``None``: not resumable).
+            sample_rows: Rows of the sample the encoder is fitted on when a table is streamed.
 
         Raises:
-            InvalidValueError / InputShapeError: The frame cannot be encoded (see the table layer
-                and the encoder), or training rows violate a constraint.
-            ConfigError: Bad ``epochs``, or constraints on the wrong kinds or contradicting each other.
+            InvalidValueError / InputShapeError: The data cannot be read or encoded (see the table
+                layer, the encoder and :class:`~tabular.data.files.TableSource`), or training rows
+                violate a constraint.
+            ConfigError: Bad ``epochs`` or ``sample_rows``; constraints on the wrong kinds or
+                contradicting each other; a streamed table with columns only a frame supports.
+            PathExistsError: ``checkpoint_dir`` holds the checkpoint of a fit with other arguments,
+                or something else.
         """
-        frame = check_frame(frame)
+        from tabular.synthesizers.training import FitCheckpoint, as_path_source
+
         epochs = check_int("epochs", self.epochs if epochs is None else epochs, 1)
-        if len(frame) < 2:
-            raise InvalidValueError(f"frame has {len(frame)} row; give at least 2 rows to fit a synthesizer")
-        table, frame = self._fit_table(frame)  # real-world kinds and constraints -> the model frame
-        encoder = self._model_encoder(table).fit(frame)
-        x = encoder.transform(frame)
+        sample_rows = check_int("sample_rows", sample_rows, 2)
+        source = as_path_source(data)
+        if source is None:
+            data = check_frame(data)
+            if len(data) < 2:
+                raise InvalidValueError(f"frame has {len(data)} row; give at least 2 rows to fit a synthesizer")
+        checkpoint = None
+        if checkpoint_dir is not None:
+            checkpoint = FitCheckpoint(checkpoint_dir, self._fit_arguments(source or data, epochs, sample_rows),
+                                       write=is_chief(self.strategy))
+            if checkpoint.finished():
+                return self._adopt(type(self).load(checkpoint.final))
+        rows = self._training_data(source, data, epochs, checkpoint, sample_rows)
         keras.utils.set_random_seed(self.seed)
         with self._scope():
-            model = self.build_model(encoder, x, frame)
+            model = self.build_model(rows.encoder, rows.x, rows.frame)
+        if checkpoint is not None:
+            checkpoint.start()  # only now: bad input has written nothing
         timer = EpochTimer()
-        history = self.train(model, encoder, x, frame, epochs, [timer] + list(callbacks or []), verbose)
-        self.table_, self.encoder_, self.model_ = table, encoder, model
+        history = self.train(model, rows.encoder, rows, epochs, [timer] + list(callbacks or []), verbose)
+        self.table_, self.encoder_, self.model_ = rows.table, rows.encoder, model
         self.history_ = {k: [float(v) for v in vs] for k, vs in history.items()}
         self.seconds_per_epoch_ = timer.mean_seconds()
         self.cpu_seconds_per_epoch_ = timer.mean_seconds(cpu=True)
         self._sampler = None
+        if checkpoint is not None:
+            checkpoint.finish(self)
         return self.warm_up()
 
     def _fit_table(self, frame: pd.DataFrame) -> tuple[TableTransformer, pd.DataFrame]:
@@ -248,6 +289,50 @@ class Synthesizer:
         encoder = self.make_encoder()
         encoder.column_types = dict(table.model_types_)
         return encoder
+
+    def _fit_arguments(self, data, epochs: int, sample_rows: int) -> dict:
+        """What a resumed fit must share with the one that wrote its checkpoint."""
+        from tabular.synthesizers.training import data_fingerprint
+
+        return {"method": self.method, "config": config_to_json(self.config), "column_types": self.column_types,
+                "seed": self.seed, "epochs": epochs, "sample_rows": sample_rows, "data": data_fingerprint(data),
+                "metadata": None if self.metadata is None else json.loads(json.dumps(self.metadata.to_dict(), default=str))}
+
+    def _training_data(self, source, frame, epochs: int, checkpoint, sample_rows: int):
+        """Read (or scan) the data and fit the encoder: a :class:`~tabular.synthesizers.training.TrainingData`."""
+        from tabular.data.stream import scan_table
+        from tabular.synthesizers.training import TrainingData, fit_encoder_on_scan
+
+        common = {"seed": self.seed, "epochs": epochs, "strategy": self.strategy,
+                  "checkpoint_dir": None if checkpoint is None else checkpoint.path,
+                  "write": True if checkpoint is None else checkpoint.write}
+        if source is not None and self.streams:
+            scan = scan_table(source, sample_rows, self.seed, self.column_types)
+            if scan.rows < 2:
+                raise InvalidValueError(f"{source.describe()} has {scan.rows} row; give at least 2 rows to fit a "
+                                        "synthesizer")
+            sample = scan.fit_sample()
+            table, _ = self._fit_table(sample)
+            _check_streamable(table, source)
+            encoder = fit_encoder_on_scan(self._model_encoder(table), scan, self.column_types)
+            return TrainingData(encoder, encoder.transform(sample), sample, scan.rows, source=source, table=table,
+                                **common)
+        if source is not None:
+            frame = source.read()
+            if len(frame) < 2:
+                raise InvalidValueError(f"{source.describe()} has {len(frame)} row; give at least 2 rows to fit a "
+                                        "synthesizer")
+        table, frame = self._fit_table(frame)  # real-world kinds and constraints -> the model frame
+        encoder = self._model_encoder(table).fit(frame)
+        return TrainingData(encoder, encoder.transform(frame), frame, len(frame), table=table, **common)
+
+    def _adopt(self, other: "Synthesizer") -> "Synthesizer":
+        """Take the fitted state of ``other`` (a finished fit loaded from its checkpoint)."""
+        for name in ("table_", "encoder_", "model_", "history_", "seconds_per_epoch_", "cpu_seconds_per_epoch_", "_sampler",
+                     "_sample_fn"):
+            if hasattr(other, name):
+                setattr(self, name, getattr(other, name))
+        return self
 
     # ------------------------------------------------------------------------------ sampling
     def check_fitted(self) -> None:
@@ -649,3 +734,15 @@ class Synthesizer:
 def _cond_tensors(cond: Conditions) -> Conditions:
     return Conditions(tf.convert_to_tensor(cond.allowed, tf.float32), tf.convert_to_tensor(cond.low, tf.float64),
                       tf.convert_to_tensor(cond.high, tf.float64))
+
+
+def _check_streamable(table, source) -> None:
+    """Refuse a streamed table whose columns need the table layer (datetimes, ids, personal data,
+    constraints): streamed windows are encoded as they are read."""
+    changed = [c for c in table.columns_ if c not in table.model_columns_
+               or table.kind(c) != table.model_types_.get(c, table.kind(c))]
+    if changed or table.constraints_:
+        raise ConfigError(
+            f"{source.describe()}: columns {changed[:5]} (kinds {[table.kind(c) for c in changed[:5]]})"
+            f"{' and constraints' if table.constraints_ else ''} need the table layer, which streamed fits do "
+            "not run yet; read the table with tabular.read_table and fit the frame, or drop those columns")

@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from genlab.errors import InvalidValueError
 from tabular.encoding import ModeSpecificEncoder
-from tabular.models.ctgan import ConditionalTabularGAN, ConditionSampler, ctgan_networks
+from tabular.models.ctgan import ConditionalTabularGAN, ctgan_networks
 from tabular.synthesizers.base import Synthesizer, check_int, register
 from tabular.synthesizers.tvae import check_positive
 
@@ -69,6 +69,7 @@ class CTGANSynthesizer(Synthesizer):
     method = "ctgan"
     config_class = CTGANConfig
     discrete = "sample"
+    streams = True
 
     def make_encoder(self):
         return ModeSpecificEncoder(self.column_types, self.config.max_modes, self.seed)
@@ -90,12 +91,13 @@ class CTGANSynthesizer(Synthesizer):
         model.compile(adam(), adam(), jit_compile=self.jit_compile)
         return model
 
-    def train(self, model, encoder, x, frame, epochs, callbacks, verbose):
-        c = self.config
-        batch = max(min(c.batch_size, len(x)) // c.pac, 1) * c.pac
-        sampler = ConditionSampler(x, model.discrete, self.seed)
-        return model.fit(sampler.dataset(batch), epochs=epochs, steps_per_epoch=max(len(x) // batch, 1), shuffle=False,
-                         callbacks=callbacks, verbose=verbose).history
+    def train(self, model, encoder, data, epochs, callbacks, verbose):
+        batch = data.global_batch(self.config.batch_size, multiple=self.config.pac)  # whole packs per replica
+        first = data.first_epoch()
+        dataset, steps = data.conditioned(model.discrete, batch, first)
+        history = model.fit(dataset, epochs=epochs, initial_epoch=first, steps_per_epoch=steps, shuffle=False,
+                            callbacks=data.callbacks("train", callbacks), verbose=verbose)
+        return data.history("train", history)
 
     def sampler_parts(self):
         model = self.model_

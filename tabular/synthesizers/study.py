@@ -161,13 +161,16 @@ class GANSynthesizer(_StudyMethod):
     def _data(self, encoder, x):
         return (x,)
 
-    def train(self, model, encoder, x, frame, epochs, callbacks, verbose):
+    def train(self, model, encoder, data, epochs, callbacks, verbose):
         c = self.config
         stopper = RestoreBestEarlyStopping(monitor="g_loss", mode="min", patience=c.patience,
                                            start_from_epoch=c.warmup, restore_best_weights=True)
-        history = model.fit(*self._data(encoder, x), epochs=epochs, batch_size=min(c.batch_size, len(x)),
-                            shuffle=True, callbacks=[stopper, *callbacks], verbose=verbose)
-        return history.history
+        first = data.first_epoch()
+        dataset, steps = data.batches(data.global_batch(c.batch_size), first, self._data(encoder, data.x),
+                                      drop_remainder=False)
+        history = model.fit(dataset, epochs=epochs, initial_epoch=first, steps_per_epoch=steps, shuffle=False,
+                            callbacks=data.callbacks("train", callbacks, stateful=[stopper]), verbose=verbose)
+        return data.history("train", history)
 
     def sampler_parts(self):
         generator = self.model_.generator
@@ -229,6 +232,7 @@ class AEGANSynthesizer(_StudyMethod):
     def build_model(self, encoder, x, frame):
         c = self.config
         self._autoencoder = TabularAutoencoder(encoder.output_width_, c.latent_dim, c.ae_hidden, name="autoencoder")
+        self._autoencoder(x[:1])  # built before fit, so that a backup can be restored into it
         self._autoencoder.compile(keras.optimizers.Adam(c.ae_learning_rate), keras.losses.Huber(delta=1.0),
                                   jit_compile=self.jit_compile)
         model = build_latent_gan(self._autoencoder, c.noise_dim, c.gan_hidden, self.variant, c.critic_steps,
@@ -236,21 +240,32 @@ class AEGANSynthesizer(_StudyMethod):
         model.compile(jit_compile=self.jit_compile)
         return model
 
-    def train(self, model, encoder, x, frame, epochs, callbacks, verbose):
+    def train(self, model, encoder, data, epochs, callbacks, verbose):
         """The autoencoder first (Huber loss, learning rate halved on plateaus, early stopping on a
         10 % validation split with the best weights kept), then the latent GAN on its frozen codes."""
         c = self.config
         schedule = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
                                                      patience=max(1, c.ae_patience // 2), min_lr=1e-5)
         stopper = RestoreBestEarlyStopping(monitor="val_loss", patience=c.ae_patience, restore_best_weights=True)
+        x = data.x
+        split = int(len(x) * 0.9)  # the last 10 % validate, as Keras' validation_split=0.1 takes them
         model.encoder.trainable = True  # LatentGAN froze it; the autoencoder trains it first
-        ae_history = self._autoencoder.fit(x, x, epochs=c.ae_epochs, batch_size=c.batch_size, validation_split=0.1,
-                                           shuffle=True, callbacks=[schedule, stopper], verbose=verbose)
+        first = data.first_epoch("autoencoder")
+        pairs, steps = data.batches(data.global_batch(c.batch_size), first, (x[:split], x[:split]),
+                                    drop_remainder=False, epochs=c.ae_epochs)
+        ae_history = self._autoencoder.fit(
+            pairs, epochs=c.ae_epochs, initial_epoch=first, steps_per_epoch=steps, validation_data=(x[split:], x[split:]),
+            validation_batch_size=c.batch_size, shuffle=False, verbose=verbose,
+            callbacks=data.callbacks("autoencoder", [], stateful=[schedule, stopper]))
         model.encoder.trainable = False
         del self._autoencoder
-        history = model.fit(x, epochs=epochs, batch_size=min(c.batch_size, len(x)), shuffle=True,
-                            callbacks=callbacks, verbose=verbose).history
-        return {**history, **{f"autoencoder_{k}": v for k, v in ae_history.history.items()}}
+        model.adapt(x)  # the code statistics of every row
+        first = data.first_epoch()
+        rows, steps = data.batches(data.global_batch(c.batch_size), first, drop_remainder=False)
+        history = model.fit(rows, epochs=epochs, initial_epoch=first, steps_per_epoch=steps, shuffle=False,
+                            callbacks=data.callbacks("train", callbacks), verbose=verbose)
+        return {**data.history("train", history),
+                **{f"autoencoder_{k}": v for k, v in data.history("autoencoder", ae_history).items()}}
 
     def sampler_parts(self):
         model = self.model_

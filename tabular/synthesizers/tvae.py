@@ -16,7 +16,6 @@ import tensorflow as tf
 
 from genlab.errors import ConfigError, unknown_name
 from tabular.encoding import ModeSpecificEncoder
-from tabular.models.ctgan import ConditionSampler
 from tabular.models.tvae import TabularVAE
 from tabular.synthesizers.base import Synthesizer, check_int, register
 
@@ -92,6 +91,7 @@ class TVAESynthesizer(Synthesizer):
 
     method = "tvae"
     config_class = TVAEConfig
+    streams = True
 
     @property
     def discrete(self) -> str:
@@ -109,18 +109,17 @@ class TVAESynthesizer(Synthesizer):
         model.compile(keras.optimizers.Adam(c.learning_rate, weight_decay=c.weight_decay), jit_compile=self.jit_compile)
         return model
 
-    def train(self, model, encoder, x, frame, epochs, callbacks, verbose):
-        batch = min(self.config.batch_size, len(x))
-        steps = None
+    def train(self, model, encoder, data, epochs, callbacks, verbose):
+        batch = data.global_batch(self.config.batch_size)
+        first = data.first_epoch()
         if model.conditional and self.config.condition_sampling == "log_frequency":
-            data, steps = ConditionSampler(x, model.discrete, self.seed).dataset(batch), len(x) // batch
+            dataset, steps = data.conditioned(model.discrete, batch, first)
         else:  # whole batches only: one batch shape, so XLA compiles the step once
-            data = (tf.data.Dataset.from_tensor_slices(x).shuffle(len(x), seed=self.seed, reshuffle_each_iteration=True)
-                    .batch(batch, drop_remainder=True).prefetch(2))
-        history = model.fit(data, epochs=epochs, steps_per_epoch=steps, shuffle=False, callbacks=callbacks,
-                            verbose=verbose)
-        model.fit_prior(x, seed=self.seed)
-        return history.history
+            dataset, steps = data.batches(batch, first)
+        history = model.fit(dataset, epochs=epochs, initial_epoch=first, steps_per_epoch=steps, shuffle=False,
+                            callbacks=data.callbacks("train", callbacks), verbose=verbose)
+        model.fit_prior(data.x, seed=self.seed)  # all rows, or the sample of a streamed table
+        return data.history("train", history)
 
     def sampler_parts(self):
         model = self.model_

@@ -67,3 +67,25 @@ def test_errors_are_one_line_and_write_nothing(files, capsys):
     for name in ("m2", "x.csv", "rep2"):
         assert not (folder / name).exists()
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]
+
+
+def test_fit_streams_a_directory_and_resumes_from_its_checkpoint(tmp_path, capsys):
+    # Catches `synth fit` reading only one file of a directory, or ignoring --checkpoint-dir: the
+    # second run would train again (another progress bar) or the checkpoint would be absent.
+    frame = mixed_frame(300, seed=3)
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for i in range(3):
+        frame.iloc[100 * i:100 * (i + 1)].to_parquet(parts / f"p{i}.parquet", index=False)
+    argv = ["synth", "fit", str(parts), "--epochs", "1", "--checkpoint-dir", str(tmp_path / "ckpt")]
+    assert cli.main([*argv, "--out", str(tmp_path / "m1")]) == 0
+    first = capsys.readouterr()
+    assert "(300 rows, 5 columns, 1 epochs" in first.out
+    assert (tmp_path / "ckpt" / "synthesizer" / "synthesizer.json").is_file()
+    assert cli.main([*argv, "--out", str(tmp_path / "m2")]) == 0
+    again = capsys.readouterr()
+    assert "fit tvae" in first.err + first.out and "fit tvae" not in again.err + again.out  # loaded, not retrained
+    for n in ("m1", "m2"):
+        assert cli.main(["synth", "sample", str(tmp_path / n), "-n", "50", "-o", str(tmp_path / f"{n}.csv"),
+                         "--seed", "0"]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "m1.csv"), pd.read_csv(tmp_path / "m2.csv"))
