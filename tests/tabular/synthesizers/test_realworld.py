@@ -147,7 +147,7 @@ class CoupledSynthesizer(Synthesizer):
     def build_model(self, encoder, x, frame):
         return keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
 
-    def train(self, model, encoder, x, frame, epochs, callbacks, verbose):
+    def train(self, model, encoder, data, epochs, callbacks, verbose):
         return {}
 
     def sampler_parts(self):
