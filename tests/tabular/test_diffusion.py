@@ -1,0 +1,305 @@
+"""QuantileEncoder (round trips, spikes, missing values, the in-graph decoder) and TabularDiffusion
+(training, the graph sampler, conditions, tf.distribute scaling, serialization)."""
+
+import json
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+
+from genlab.errors import ConfigError, InputShapeError, InvalidValueError, NotFittedError
+from tabular.encoding.quantile import QuantileEncoder, Span
+from tabular.models.diffusion import TabularDiffusion
+
+
+def mixed_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    """Every hard case: ties, a 90 % spike, decimals, missing numbers and categories, booleans,
+    nullable integers, and a wide continuous column (interpolated when max_support is small)."""
+    rng = np.random.default_rng(seed)
+    gain = np.where(rng.random(n) < 0.9, 0, rng.choice([1055, 2174, 7688, 99999], n))
+    hours = rng.choice([20, 35, 40, 40, 40, 45, 60], n)
+    price = np.round(rng.lognormal(3, 1, n), 2)
+    weight = rng.normal(70, 12, n)
+    weight[rng.random(n) < 0.1] = np.nan
+    colour = rng.choice(np.array(["red", "green", "blue"], dtype=object), n).astype(object)
+    colour[rng.random(n) < 0.05] = None
+    visits = pd.array(rng.integers(0, 5, n), dtype="Int64")
+    visits[rng.random(n) < 0.1] = pd.NA
+    return pd.DataFrame({"gain": gain, "hours": hours, "price": price, "weight": weight, "colour": colour,
+                         "member": rng.random(n) < 0.3, "visits": visits})
+
+
+# ---------------------------------------------------------------------------------------- encoder
+# (3, 50): every column with more than 3 values goes through 50 interpolation knots (plus spikes)
+@pytest.mark.parametrize("max_support, n_quantiles", [(1000, 1000), (3, 50)])
+def test_round_trip_is_exact_with_dtypes(max_support, n_quantiles):
+    frame = mixed_frame()
+    enc = QuantileEncoder(max_support=max_support, n_quantiles=n_quantiles).fit(frame)
+    back = enc.inverse_transform(enc.transform(frame))
+    pd.testing.assert_frame_equal(back, frame, check_dtype=True)
+
+
+def test_spans_layout_and_kinds():
+    enc = QuantileEncoder().fit(mixed_frame())
+    assert enc.kinds_ == {"gain": "integer", "hours": "integer", "price": "continuous", "weight": "continuous",
+                          "colour": "categorical", "member": "boolean", "visits": "integer"}
+    roles = [(s.column, s.role, s.dim, s.activation) for s in enc.spans_]
+    assert roles == [("gain", "value", 1, "linear"), ("hours", "value", 1, "linear"),
+                     ("price", "value", 1, "linear"), ("weight", "value", 1, "linear"),
+                     ("weight", "missing", 2, "softmax"), ("colour", "category", 4, "softmax"),
+                     ("member", "category", 2, "softmax"), ("visits", "value", 1, "linear"),
+                     ("visits", "missing", 2, "softmax")]
+    assert [s.start for s in enc.spans_] == [0, 1, 2, 3, 4, 6, 10, 12, 13] and enc.output_width_ == 15
+    assert enc.spans_[0] == Span("gain", "value", 0, 1, "linear") and enc.spans_[4].stop == 6
+
+
+def test_spikes_and_ties_encode_to_a_standard_normal():
+    # Without tie-breaking the 90 % spike at 0 would collapse onto one point (std far below 1).
+    frame = pd.DataFrame({"gain": np.where(np.arange(5000) % 10 == 0, np.arange(5000), 0)})
+    z = QuantileEncoder().fit(frame).transform(frame)[:, 0]
+    assert abs(z.mean()) < 0.05 and abs(z.std() - 1.0) < 0.05
+    assert np.unique(z).size == z.size
+
+
+def test_decoding_stays_in_the_fitted_support_and_range():
+    frame = mixed_frame()
+    enc = QuantileEncoder().fit(frame)
+    z = np.random.default_rng(1).normal(0, 3, (2000, enc.output_width_)).astype(np.float32)
+    z[:2, 0] = [-50.0, 50.0]
+    out = enc.inverse_transform(z)
+    assert set(out["gain"]) <= set(frame["gain"]) and set(out["hours"]) <= set(frame["hours"])
+    assert out["gain"].iloc[0] == 0 and out["gain"].iloc[1] == 99999
+    wide = QuantileEncoder(max_support=3, n_quantiles=50).fit(frame).inverse_transform(z)
+    assert wide["price"].between(frame["price"].min(), frame["price"].max()).all()
+    assert np.allclose(wide["price"], wide["price"].round(2))  # learned precision: 2 decimals
+    assert len(set(wide["price"]) - set(frame["price"])) > 100  # interpolated between knots
+
+
+def test_graph_decoder_matches_numpy():
+    frame = mixed_frame()
+    for max_support, n_quantiles in ((1000, 1000), (3, 50)):
+        enc = QuantileEncoder(max_support=max_support, n_quantiles=n_quantiles).fit(frame)
+        z = np.random.default_rng(2).normal(0, 1.5, (3000, enc.output_width_)).astype(np.float32)
+        expected = enc.inverse_transform(z)
+        decoded = tf.function(enc.graph_decoder())(tf.constant(z))
+        for col in ("gain", "hours", "price"):
+            np.testing.assert_array_equal(decoded[col].numpy(), expected[col].to_numpy(np.float64))
+        np.testing.assert_array_equal(decoded["visits"].numpy(), expected["visits"].to_numpy(np.float64, na_value=np.nan))
+        # 'weight' keeps full precision (no rounding): equal up to floating-point rounding, NaN alike
+        np.testing.assert_allclose(decoded["weight"].numpy(), expected["weight"].to_numpy(np.float64),
+                                   rtol=1e-12, equal_nan=True)
+        colour = expected["colour"].astype(object).where(expected["colour"].notna(), "").astype(str)
+        np.testing.assert_array_equal(decoded["colour"].numpy().astype(str), colour.to_numpy())
+        np.testing.assert_array_equal(decoded["member"].numpy(), expected["member"].to_numpy(bool))
+        assert decoded["gain"].dtype == tf.int64 and decoded["weight"].dtype == tf.float64
+
+
+def test_state_is_json_and_rebuilds_the_same_encoder():
+    frame = mixed_frame()
+    enc = QuantileEncoder(max_support=3, n_quantiles=50, seed=4).fit(frame)
+    state = json.loads(json.dumps(enc.get_state()))
+    assert state["encoder"] == "quantile"
+    again = QuantileEncoder.from_state(state)
+    np.testing.assert_array_equal(again.transform(frame), enc.transform(frame))
+    z = np.random.default_rng(0).normal(size=(50, enc.output_width_))
+    pd.testing.assert_frame_equal(again.inverse_transform(z), enc.inverse_transform(z))
+    with pytest.raises(ConfigError, match="not a QuantileEncoder state"):
+        QuantileEncoder.from_state({"encoder": "mixed"})
+
+
+def test_category_index_names_the_span():
+    enc = QuantileEncoder().fit(mixed_frame())
+    span, k = enc.category_index("colour", "red")
+    assert (span.column, span.start, k) == ("colour", 6, 2)  # blue, green, red, <missing>
+    assert enc.category_index("colour", None)[1] == 3
+    with pytest.raises(InvalidValueError, match="'colour' holds categories \\['pink'\\]"):
+        enc.category_index("colour", "pink")
+    with pytest.raises(InputShapeError, match="'price' is continuous"):
+        enc.category_index("price", 1.0)
+
+
+def test_encoder_errors_name_the_column_and_leave_no_state():
+    frame = mixed_frame()
+    with pytest.raises(NotFittedError, match="call fit"):
+        QuantileEncoder().transform(frame)
+    bad = frame.assign(price=frame["price"].where(frame.index != 3, np.inf))
+    enc = QuantileEncoder()
+    with pytest.raises(InvalidValueError, match="'price' holds 1 infinite"):
+        enc.fit(bad)
+    assert not hasattr(enc, "state_")
+    with pytest.raises(InvalidValueError, match="'price' is declared integer but holds fractional"):
+        QuantileEncoder({"price": "integer"}).fit(frame)
+    with pytest.raises(InputShapeError, match="names column 'nope'"):
+        QuantileEncoder({"nope": "integer"}).fit(frame)
+    with pytest.raises(ConfigError, match="max_support must be an int >= 2"):
+        QuantileEncoder(max_support=1).fit(frame)
+    enc = QuantileEncoder().fit(frame)
+    with pytest.raises(InputShapeError, match=r"\['hours'\] seen by fit are missing"):
+        enc.transform(frame.drop(columns="hours"))
+    with pytest.raises(InvalidValueError, match="'colour' holds categories \\['pink'\\]"):
+        enc.transform(frame.assign(colour="pink"))
+    with pytest.raises(InvalidValueError, match="'hours' has 400 missing values but had none"):
+        enc.transform(frame.assign(hours=np.nan))
+    with pytest.raises(InputShapeError, match=r"shape \(n, 15\)"):
+        enc.inverse_transform(np.zeros((3, 14)))
+
+
+# ---------------------------------------------------------------------------------------- model
+def toy(n: int = 512, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    group = rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2])
+    level = np.where(group == "c", "high", rng.choice(["low", "high"], n))
+    value = rng.normal(0, 1, n) + 3.0 * (group == "b")
+    return pd.DataFrame({"group": group, "level": level, "value": np.round(value, 3)})
+
+
+def encoded_toy(n=512):
+    enc = QuantileEncoder().fit(toy(n))
+    return enc, enc.transform(toy(n))
+
+
+def small_model(enc, **kwargs):
+    return TabularDiffusion(enc.spans_, enc.output_width_, **{"width": 32, "depth": 2, "steps": 8, **kwargs})
+
+
+def test_training_lowers_the_loss():
+    enc, x = encoded_toy()
+    keras.utils.set_random_seed(0)
+    model = small_model(enc)
+    model.compile(keras.optimizers.Adam(3e-3))
+    noise = np.asarray(model.draw_noise(len(x)))  # fixed draws: the loss compares like with like
+    before = [float(v) for v in model.diffusion_losses(x, noise)]
+    model.fit(x, epochs=60, batch_size=128, verbose=0)
+    after = [float(v) for v in model.diffusion_losses(x, noise)]
+    # The numeric loss is mostly irreducible (high noise levels); both must fall.
+    assert after[0] < 0.95 * before[0] and after[1] < 0.9 * before[1], (before, after)
+
+
+def test_sampler_is_deterministic_and_honours_steps():
+    enc, _ = encoded_toy()
+    model = small_model(enc)
+    a = model.sample(300, seed=3, steps=4)
+    np.testing.assert_array_equal(a, model.sample(300, seed=3, steps=4))
+    assert not np.array_equal(a, model.sample(300, seed=4, steps=4))
+    assert not np.allclose(a, model.sample(300, seed=3, steps=5))
+    assert a.shape == (300, enc.output_width_) and a.dtype == np.float32
+    for span in enc.spans_:  # every categorical block is exactly one-hot
+        if span.activation == "softmax":
+            np.testing.assert_array_equal(a[:, span.start:span.stop].sum(1), 1.0)
+    # batching does not change the rows' distribution code path: chunks of 100 are seeded per chunk
+    assert model.sample(250, seed=3, steps=4, batch_size=100).shape == (250, enc.output_width_)
+
+
+def test_steps_run_in_one_graph_loop():
+    enc, _ = encoded_toy()
+    model = small_model(enc)
+    fn = model.sample_graph()
+    graph = fn.get_concrete_function().graph
+    assert any(op.type in ("While", "StatelessWhile") for op in graph.get_operations())
+    cond = tf.constant(model.condition_matrix(10))
+    out = fn(cond, tf.constant([1, 2]), tf.constant(3))
+    np.testing.assert_array_equal(out.numpy(), fn(cond, tf.constant([1, 2]), tf.constant(3)).numpy())
+
+
+def test_conditions_are_clamped_and_checked():
+    enc, _ = encoded_toy()
+    model = small_model(enc)
+    span, k = enc.category_index("group", "c")
+    rows = enc.inverse_transform(model.sample(200, seed=0, conditions={span.start: k}))
+    assert (rows["group"] == "c").all()
+    per_row = np.arange(200) % 3
+    rows = enc.inverse_transform(model.sample(200, seed=0, conditions={span.start: per_row}))
+    np.testing.assert_array_equal(rows["group"].to_numpy(), np.array(["a", "b", "c"])[per_row])
+    with pytest.raises(InputShapeError, match="not the start of a categorical block"):
+        model.sample(5, conditions={1: 0})
+    with pytest.raises(InvalidValueError, match=r"indices in \[0, 3\)"):
+        model.sample(5, conditions={span.start: 3})
+
+
+def test_conditional_rows_follow_the_learned_dependency():
+    # 'c' always goes with 'high'; unconditional 'high' is ~60 %. Inpainting must carry the link.
+    enc, x = encoded_toy(1024)
+    keras.utils.set_random_seed(1)
+    model = small_model(enc, width=64, steps=10)
+    model.compile(keras.optimizers.Adam(3e-3))
+    model.fit(x, epochs=60, batch_size=128, verbose=0)
+    span, k = enc.category_index("group", "c")
+    rows = enc.inverse_transform(model.sample(500, seed=1, conditions={span.start: k}))
+    assert (rows["level"] == "high").mean() >= 0.95
+    span, k = enc.category_index("group", "b")
+    rows = enc.inverse_transform(model.sample(500, seed=1, conditions={span.start: k}))
+    assert rows["value"].mean() > 2.0  # the numbers follow the clamped category too (b: mean 3)
+
+
+def test_distributed_step_matches_single_device(two_cpu_strategy):
+    enc, x = encoded_toy(64)
+    x = x[:16]
+    probe = small_model(enc)
+    noise = np.asarray(probe.draw_noise(16))  # the same draws per row on both setups
+    keras.utils.set_random_seed(0)
+    single = small_model(enc)
+    weights = single.get_weights()
+    # SGD, not Adam: Adam's first step is invariant to the loss scale and would hide an error.
+    single.compile(keras.optimizers.SGD(0.1))
+    with two_cpu_strategy.scope():
+        dist = small_model(enc)
+        dist.set_weights(weights)
+        dist.compile(keras.optimizers.SGD(0.1))
+    h_single = single.fit(x, noise, epochs=1, batch_size=16, shuffle=False, verbose=0)
+    h_dist = dist.fit(x, noise, epochs=1, batch_size=16, shuffle=False, verbose=0)
+    assert dist.distribute_strategy.num_replicas_in_sync == 2
+    moved = 0
+    for a, b, w0 in zip(single.get_weights(), dist.get_weights(), weights):
+        np.testing.assert_allclose(b, a, atol=2e-5, rtol=1e-4)
+        moved += not np.allclose(a, w0)
+    assert moved >= 8
+    np.testing.assert_allclose(h_dist.history["loss"], h_single.history["loss"], rtol=1e-4)
+
+
+def test_config_and_keras_file_round_trip(tmp_path):
+    enc, x = encoded_toy()
+    model = small_model(enc, cat_weight=0.5, seed=7)
+    model.compile()
+    model.fit(x, epochs=1, batch_size=256, verbose=0)
+    clone = TabularDiffusion.from_config(json.loads(json.dumps(model.get_config())))
+    assert (clone.width, clone.depth, clone.cat_weight, clone.seed, clone.steps) == (32, 2, 0.5, 7, 8)
+    path = tmp_path / "diffusion.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert isinstance(loaded, TabularDiffusion)
+    np.testing.assert_array_equal(loaded.sample(50, seed=1), model.sample(50, seed=1))
+    loaded.fit(x, epochs=1, batch_size=256, verbose=0)  # the optimizer came back compiled
+
+
+def test_savedmodel_samples_decoded_rows(tmp_path):
+    enc, _ = encoded_toy()
+    model = small_model(enc)
+    sampler = model.sample_graph()
+    module = tf.Module()
+    module.model, module.decoder = model, enc.graph_decoder()
+
+    @tf.function(input_signature=[tf.TensorSpec((), tf.int32), tf.TensorSpec((2,), tf.int32),
+                                  tf.TensorSpec((), tf.int32)])
+    def sample(n, seed, steps):
+        cond = tf.fill((n, model.layout.n_disc), -1)
+        return module.decoder(sampler(cond, seed, steps))
+
+    module.sample = sample
+    tf.saved_model.save(module, str(tmp_path / "export"))
+    loaded = tf.saved_model.load(str(tmp_path / "export"))
+    got = loaded.sample(tf.constant(40), tf.constant([5, 0]), tf.constant(6))
+    expected = enc.inverse_transform(model.sample(40, seed=5, steps=6))
+    np.testing.assert_array_equal(got["value"].numpy(), expected["value"].to_numpy())
+    np.testing.assert_array_equal(got["group"].numpy().astype(str), expected["group"].to_numpy(str))
+
+
+def test_model_rejects_bad_arguments():
+    enc, _ = encoded_toy()
+    with pytest.raises(ConfigError, match="spans must cover"):
+        TabularDiffusion(enc.spans_[:-1], enc.output_width_)
+    with pytest.raises(ConfigError, match="steps must be an int >= 1"):
+        small_model(enc).sample(3, steps=0)
+    with pytest.raises(ConfigError, match="n must be an int >= 1"):
+        small_model(enc).sample(0)
