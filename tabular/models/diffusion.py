@@ -35,6 +35,7 @@ revealed it stays). Weights averaged by an exponential moving average (the optim
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import keras
@@ -46,6 +47,11 @@ from genlab.distribute import scale_for_replicas
 from genlab.errors import ConfigError, InputShapeError, InvalidValueError
 
 _NEG = -1e9  # logit of padding slots
+#: Reverse-process solvers of the numbers: the probability-flow ODE by Euler steps, Heun steps
+#: (Karras et al. 2022) or DPM-Solver++(2M) steps (Lu et al. 2022: second order from the previous
+#: step's prediction, one network pass per step), or Euler-ancestral steps (Euler to a lower
+#: noise level, then fresh noise back up: a reverse SDE).
+SOLVERS = ("euler", "heun", "dpmpp2m", "ancestral")
 
 
 def _span_triples(spans) -> list:
@@ -60,6 +66,54 @@ def _span_triples(spans) -> list:
             start, dim, activation = s
             out.append([int(start), int(dim), str(activation)])
     return out
+
+
+@dataclasses.dataclass(frozen=True)
+class DiffusionConfig:
+    """Settings of :class:`TabularDiffusion` and of its training (the defaults are what the benchmark
+    reports; they were chosen on a validation split of Adult's training part).
+
+    Attributes:
+        width: Hidden units of the denoiser.
+        depth: Hidden layers after the input projection.
+        updates: Training length in optimizer updates; :meth:`epochs_for` turns it into epochs
+            of a table (a small table gets more epochs, every table the same number of updates).
+        batch_size: Rows per update (at most the table's rows).
+        learning_rate: AdamW learning rate.
+        ema_momentum: Momentum of the weights' moving average left in the model after ``fit``.
+        steps: Default sampling steps.
+        solver: Default sampling solver (one of ``SOLVERS``).
+        sigma_max: Largest noise level of the numbers.
+        cat_weight: Weight of the categorical loss.
+    """
+
+    width: int = 256
+    depth: int = 3
+    updates: int = 15000
+    batch_size: int = 1024
+    learning_rate: float = 1e-3
+    ema_momentum: float = 0.999
+    steps: int = 50
+    solver: str = "euler"
+    sigma_max: float = 80.0
+    cat_weight: float = 1.0
+
+    def batch_for(self, n_rows: int) -> int:
+        """Rows per update on a table of ``n_rows`` rows."""
+        return max(1, min(int(self.batch_size), int(n_rows)))
+
+    def epochs_for(self, n_rows: int) -> int:
+        """Epochs of ``fit`` on a table of ``n_rows`` rows: ``updates`` optimizer updates in total."""
+        per_epoch = math.ceil(int(n_rows) / self.batch_for(n_rows))
+        return max(1, math.ceil(int(self.updates) / per_epoch))
+
+    def build(self, spans, data_dim: int, seed: int = 0) -> "TabularDiffusion":
+        """A compiled :class:`TabularDiffusion` with these settings (AdamW with the weights' EMA)."""
+        model = TabularDiffusion(spans, data_dim, width=self.width, depth=self.depth, sigma_max=self.sigma_max,
+                                 cat_weight=self.cat_weight, steps=self.steps, solver=self.solver, seed=seed)
+        model.compile(keras.optimizers.AdamW(self.learning_rate, weight_decay=0.0, use_ema=self.ema_momentum > 0,
+                                             ema_momentum=self.ema_momentum or 0.99))
+        return model
 
 
 class _Layout:
@@ -105,6 +159,7 @@ class TabularDiffusion(keras.Model):
         sigma_data: Standard deviation of the numbers (1 for quantile-normal values).
         cat_weight: Weight of the categorical loss against the numeric loss (default 1).
         steps: Default number of sampling steps (default 50).
+        solver: Default solver of the numbers (one of ``SOLVERS``).
         seed: Integer seed of the training noise (sampling takes its own ``seed``).
         **kwargs: ``keras.Model`` arguments.
 
@@ -119,7 +174,7 @@ class TabularDiffusion(keras.Model):
 
     def __init__(self, spans, data_dim: int, width: int = 256, depth: int = 3, sigma_min: float = 0.002,
                  sigma_max: float = 80.0, rho: float = 7.0, sigma_data: float = 1.0, cat_weight: float = 1.0,
-                 steps: int = 50, seed: int = 0, **kwargs):
+                 steps: int = 50, solver: str = "euler", seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.spans = _span_triples(spans)
         self.data_dim, self.width, self.depth = int(data_dim), int(width), int(depth)
@@ -129,7 +184,7 @@ class TabularDiffusion(keras.Model):
                               f"sigma_max={sigma_max}, rho={rho}, sigma_data={sigma_data}")
         self.sigma_min, self.sigma_max, self.rho = float(sigma_min), float(sigma_max), float(rho)
         self.sigma_data, self.cat_weight = float(sigma_data), float(cat_weight)
-        self.steps, self.seed = _check_steps(steps), int(seed)
+        self.steps, self.solver, self.seed = _check_steps(steps), _check_solver(solver), int(seed)
         self.layout = _Layout(self.spans, self.data_dim)
         lay = self.layout
         self.input_dim = lay.n_num + len(lay.slots) + lay.n_disc
@@ -139,7 +194,7 @@ class TabularDiffusion(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.num_loss_tracker = keras.metrics.Mean(name="num_loss")
         self.cat_loss_tracker = keras.metrics.Mean(name="cat_loss")
-        self._sampler = None
+        self._samplers = {}
         self.built = True  # the denoiser is built from its Inputs: fit must not call call() to build
 
     # ------------------------------------------------------------------------------ network
@@ -273,7 +328,25 @@ class TabularDiffusion(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
     # ------------------------------------------------------------------------------ sampling
-    def _reverse(self, cond, seed, steps):
+    def _unmask(self, logits, slots, masked, t, s, seed):
+        """MDLM's reverse step on the categories from time ``t`` to ``s``: each masked column is revealed
+        with probability ``(t - s) / t`` (all at ``s = 0``), its category drawn from ``logits``."""
+        lay = self.layout
+        n = tf.shape(slots)[0]
+        fold = tf.random.experimental.stateless_fold_in
+        # A category per column by inverse CDF: one uniform per column instead of K Gumbels.
+        u = tf.random.stateless_uniform((n, lay.n_disc), fold(seed, 0))
+        draws = []
+        for j, (o, k) in enumerate(zip(lay.offsets, lay.sizes)):
+            cdf = tf.cumsum(tf.nn.softmax(logits[:, o:o + k], axis=-1), axis=-1)  # (n, K_j)
+            index = tf.minimum(tf.reduce_sum(tf.cast(cdf < u[:, j:j + 1], tf.int32), axis=-1), k - 1)
+            draws.append(tf.one_hot(index, k))
+        reveal = tf.random.stateless_uniform((n, lay.n_disc), fold(seed, 1)) < (t - s) / t
+        reveal = tf.cast(reveal, tf.float32) * masked  # (n, D): masked columns revealed now
+        slots = slots + tf.concat(draws, axis=1) * tf.gather(reveal, lay.slot_column, axis=1)
+        return slots, masked - reveal
+
+    def _reverse(self, cond, seed, steps, solver="euler"):
         """The reverse process in TF ops: ``cond`` ``(n, D)`` int32 (category index, -1 = free),
         stateless ``seed`` ``(2,)``, ``steps`` scalar -> encoded rows ``(n, data_dim)``."""
         lay = self.layout
@@ -286,41 +359,50 @@ class TabularDiffusion(keras.Model):
         masked = tf.cast(tf.logical_not(clamped), tf.float32)  # (n, D)
         steps_f = tf.cast(steps, tf.float32)
 
-        def body(i, x_num, slots, masked):
+        def body(i, x_num, slots, masked, previous):
             t = 1.0 - tf.cast(i, tf.float32) / steps_f
             s = 1.0 - tf.cast(i + 1, tf.float32) / steps_f
             denoised, logits = self._denoise(x_num, slots, masked, tf.reshape(t, (1,)))
             sigma_t, sigma_s = self.sigma(t), tf.where(s > 0.0, self.sigma(s), 0.0)
-            x_num = x_num + (sigma_s - sigma_t) * (x_num - denoised) / sigma_t  # Euler, probability flow
-            step_seed = fold(seed, i + 1)
-            # A category per column by inverse CDF: one uniform per column instead of K Gumbels.
-            u = tf.random.stateless_uniform((n, max(lay.n_disc, 1)), fold(step_seed, 0))
-            draws = []
-            for j, (o, k) in enumerate(zip(lay.offsets, lay.sizes)):
-                cdf = tf.cumsum(tf.nn.softmax(logits[:, o:o + k], axis=-1), axis=-1)  # (n, K_j)
-                index = tf.minimum(tf.reduce_sum(tf.cast(cdf < u[:, j:j + 1], tf.int32), axis=-1), k - 1)
-                draws.append(tf.one_hot(index, k))
-            draw = tf.concat(draws, axis=1) if draws else logits  # (n, sum K)
-            reveal = tf.random.stateless_uniform((n, lay.n_disc), fold(step_seed, 1)) < (t - s) / t
-            reveal = tf.cast(reveal, tf.float32) * masked  # (n, D): masked columns revealed now
-            slots = slots + draw * tf.gather(reveal, lay.slot_column, axis=1)
-            return i + 1, x_num, slots, masked - reveal
+            slope = (x_num - denoised) / sigma_t  # dx / dsigma of the probability-flow ODE
+            if solver == "ancestral":  # Euler down to sigma_down, fresh noise up to sigma_s (DDPM-like)
+                sigma_up = tf.sqrt(sigma_s ** 2 * (sigma_t ** 2 - sigma_s ** 2)) / sigma_t
+                sigma_down = tf.sqrt(sigma_s ** 2 - sigma_up ** 2)
+                fresh = tf.random.stateless_normal(tf.shape(x_num), fold(fold(seed, i + 1), 2))
+                x_next = x_num + (sigma_down - sigma_t) * slope + sigma_up * fresh
+            elif solver == "dpmpp2m":  # DPM-Solver++(2M): a 2nd-order multistep update, one pass per step
+                sigma_prev = self.sigma(tf.minimum(t + 1.0 / steps_f, 1.0))
+                ratio = tf.math.log(sigma_prev / sigma_t) / tf.math.log(sigma_t / tf.maximum(sigma_s, 1e-12))
+                blend = (1.0 + 0.5 / ratio) * denoised - (0.5 / ratio) * previous
+                target = tf.where((i > 0) & (s > 0.0), blend, denoised)
+                x_next = sigma_s / sigma_t * x_num + (1.0 - sigma_s / sigma_t) * target
+            else:
+                x_next = x_num + (sigma_s - sigma_t) * slope  # Euler
+            if lay.n_disc:
+                slots, masked = self._unmask(logits, slots, masked, t, s, fold(seed, i + 1))
+            if solver == "heun":  # Heun's correction (EDM's 2nd order), except on the last step to sigma 0
+                def correct():
+                    again, _ = self._denoise(x_next, slots, masked, tf.reshape(s, (1,)))
+                    return x_num + (sigma_s - sigma_t) * 0.5 * (slope + (x_next - again) / sigma_s)
+                x_next = tf.cond(s > 0.0, correct, lambda: x_next)
+            return i + 1, x_next, slots, masked, denoised
 
-        if lay.n_disc == 0:
-            slots = tf.zeros((n, 0))
-        _, x_num, slots, _ = tf.while_loop(lambda i, *_: i < steps, body, (0, x_num, slots, masked))
+        _, x_num, slots, _, _ = tf.while_loop(lambda i, *_: i < steps, body,
+                                              (0, x_num, slots, masked, tf.zeros_like(x_num)))
         return self._assemble(x_num, slots)
 
-    def sample_graph(self):
+    def sample_graph(self, solver: str | None = None):
         """The graph sampler: a ``tf.function`` ``(cond (n, D) int32, seed (2,) int32, steps int32)``
         -> float32 encoded rows ``(n, data_dim)``; ``cond`` holds a category index per
         categorical block (in span order) or -1 where the column is free. Same ``seed`` and
-        ``steps``, same rows."""
-        if self._sampler is None:
+        ``steps``, same rows. ``solver``: one of ``SOLVERS`` (``"heun"`` makes two network passes
+        per step except the last, the others one); default the model's."""
+        solver = _check_solver(self.solver if solver is None else solver)
+        if solver not in self._samplers:
             spec = [tf.TensorSpec((None, self.layout.n_disc), tf.int32), tf.TensorSpec((2,), tf.int32),
                     tf.TensorSpec((), tf.int32)]
-            self._sampler = tf.function(self._reverse, input_signature=spec)
-        return self._sampler
+            self._samplers[solver] = tf.function(lambda c, s, k: self._reverse(c, s, k, solver), input_signature=spec)
+        return self._samplers[solver]
 
     def condition_matrix(self, n: int, conditions=None) -> np.ndarray:
         """``(n, D)`` int32 matrix of :meth:`sample_graph` from ``{span start: category index or (n,) indices}``.
@@ -349,7 +431,7 @@ class TabularDiffusion(keras.Model):
         return cond
 
     def sample(self, n: int, seed: int = 0, steps: int | None = None, conditions=None,
-               batch_size: int = 65536) -> np.ndarray:
+               batch_size: int = 65536, solver: str | None = None) -> np.ndarray:
         """Draw ``n`` encoded rows.
 
         Args:
@@ -360,6 +442,7 @@ class TabularDiffusion(keras.Model):
                 categorical blocks by inpainting; the rows' other columns follow the model's
                 conditional.
             batch_size: Rows per graph call.
+            solver: One of ``SOLVERS`` (default: the model's ``solver``).
 
         Returns:
             float32 ``(n, data_dim)`` encoded rows (numbers quantile-normal, categories one-hot).
@@ -368,7 +451,7 @@ class TabularDiffusion(keras.Model):
             raise ConfigError(f"n must be an int >= 1, received {n!r}")
         steps = self.steps if steps is None else _check_steps(steps)
         cond = self.condition_matrix(n, conditions)
-        sampler, out = self.sample_graph(), []
+        sampler, out = self.sample_graph(solver), []
         for k, start in enumerate(range(0, int(n), int(batch_size))):
             chunk_seed = tf.constant([int(seed) % (2 ** 31), k], tf.int32)
             out.append(sampler(tf.constant(cond[start:start + batch_size]), chunk_seed, tf.constant(steps, tf.int32)))
@@ -378,7 +461,7 @@ class TabularDiffusion(keras.Model):
         return {**super().get_config(), "spans": self.spans, "data_dim": self.data_dim, "width": self.width,
                 "depth": self.depth, "sigma_min": self.sigma_min, "sigma_max": self.sigma_max, "rho": self.rho,
                 "sigma_data": self.sigma_data, "cat_weight": self.cat_weight, "steps": self.steps,
-                "seed": self.seed}
+                "solver": self.solver, "seed": self.seed}
 
 
 @keras.saving.register_keras_serializable(package="tabular.models")
@@ -422,6 +505,12 @@ class DiffusionMLP(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
                 "width": self.width, "depth": self.depth}
+
+
+def _check_solver(solver) -> str:
+    if solver not in SOLVERS:
+        raise ConfigError(f"solver must be one of {list(SOLVERS)}, received {solver!r}")
+    return solver
 
 
 def _check_steps(steps) -> int:

@@ -11,15 +11,16 @@ import tensorflow as tf
 
 from genlab.errors import ConfigError, InputShapeError, InvalidValueError, NotFittedError
 from tabular.encoding.quantile import QuantileEncoder, Span
-from tabular.models.diffusion import TabularDiffusion
+from tabular.models.diffusion import SOLVERS, DiffusionConfig, TabularDiffusion
 
 
 def mixed_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
     """Every hard case: ties, a 90 % spike, decimals, missing numbers and categories, booleans,
-    nullable integers, and a wide continuous column (interpolated when max_support is small)."""
+    nullable integers, few-level integers with missing values, and wide columns (interpolated
+    when max_support is small)."""
     rng = np.random.default_rng(seed)
-    gain = np.where(rng.random(n) < 0.9, 0, rng.choice([1055, 2174, 7688, 99999], n))
-    hours = rng.choice([20, 35, 40, 40, 40, 45, 60], n)
+    gain = np.where(rng.random(n) < 0.9, 0, rng.integers(1000, 20000, n))
+    hours = rng.choice(np.r_[np.arange(10, 70, 2), [40] * 30], n)
     price = np.round(rng.lognormal(3, 1, n), 2)
     weight = rng.normal(70, 12, n)
     weight[rng.random(n) < 0.1] = np.nan
@@ -27,8 +28,10 @@ def mixed_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
     colour[rng.random(n) < 0.05] = None
     visits = pd.array(rng.integers(0, 5, n), dtype="Int64")
     visits[rng.random(n) < 0.1] = pd.NA
+    kids = rng.integers(0, 4, n).astype(float)
+    kids[rng.random(n) < 0.1] = np.nan
     return pd.DataFrame({"gain": gain, "hours": hours, "price": price, "weight": weight, "colour": colour,
-                         "member": rng.random(n) < 0.3, "visits": visits})
+                         "member": rng.random(n) < 0.3, "visits": visits, "kids": kids})
 
 
 # ---------------------------------------------------------------------------------------- encoder
@@ -44,14 +47,17 @@ def test_round_trip_is_exact_with_dtypes(max_support, n_quantiles):
 def test_spans_layout_and_kinds():
     enc = QuantileEncoder().fit(mixed_frame())
     assert enc.kinds_ == {"gain": "integer", "hours": "integer", "price": "continuous", "weight": "continuous",
-                          "colour": "categorical", "member": "boolean", "visits": "integer"}
+                          "colour": "categorical", "member": "boolean", "visits": "integer", "kids": "integer"}
     roles = [(s.column, s.role, s.dim, s.activation) for s in enc.spans_]
+    # visits / kids: integers with <= max_levels levels are one-hot, with a last "missing" level
     assert roles == [("gain", "value", 1, "linear"), ("hours", "value", 1, "linear"),
                      ("price", "value", 1, "linear"), ("weight", "value", 1, "linear"),
                      ("weight", "missing", 2, "softmax"), ("colour", "category", 4, "softmax"),
-                     ("member", "category", 2, "softmax"), ("visits", "value", 1, "linear"),
-                     ("visits", "missing", 2, "softmax")]
-    assert [s.start for s in enc.spans_] == [0, 1, 2, 3, 4, 6, 10, 12, 13] and enc.output_width_ == 15
+                     ("member", "category", 2, "softmax"), ("visits", "category", 6, "softmax"),
+                     ("kids", "category", 5, "softmax")]
+    assert [s.start for s in enc.spans_] == [0, 1, 2, 3, 4, 6, 10, 12, 18] and enc.output_width_ == 23
+    assert [s.role for s in QuantileEncoder(max_levels=0).fit(mixed_frame()).spans_][-4:] == \
+        ["value", "missing", "value", "missing"]
     assert enc.spans_[0] == Span("gain", "value", 0, 1, "linear") and enc.spans_[4].stop == 6
 
 
@@ -70,7 +76,7 @@ def test_decoding_stays_in_the_fitted_support_and_range():
     z[:2, 0] = [-50.0, 50.0]
     out = enc.inverse_transform(z)
     assert set(out["gain"]) <= set(frame["gain"]) and set(out["hours"]) <= set(frame["hours"])
-    assert out["gain"].iloc[0] == 0 and out["gain"].iloc[1] == 99999
+    assert out["gain"].iloc[0] == 0 and out["gain"].iloc[1] == frame["gain"].max()
     wide = QuantileEncoder(max_support=3, n_quantiles=50).fit(frame).inverse_transform(z)
     assert wide["price"].between(frame["price"].min(), frame["price"].max()).all()
     assert np.allclose(wide["price"], wide["price"].round(2))  # learned precision: 2 decimals
@@ -86,7 +92,8 @@ def test_graph_decoder_matches_numpy():
         decoded = tf.function(enc.graph_decoder())(tf.constant(z))
         for col in ("gain", "hours", "price"):
             np.testing.assert_array_equal(decoded[col].numpy(), expected[col].to_numpy(np.float64))
-        np.testing.assert_array_equal(decoded["visits"].numpy(), expected["visits"].to_numpy(np.float64, na_value=np.nan))
+        for col in ("visits", "kids"):  # one-hot integer levels, missing as NaN
+            np.testing.assert_array_equal(decoded[col].numpy(), expected[col].to_numpy(np.float64, na_value=np.nan))
         # 'weight' keeps full precision (no rounding): equal up to floating-point rounding, NaN alike
         np.testing.assert_allclose(decoded["weight"].numpy(), expected["weight"].to_numpy(np.float64),
                                    rtol=1e-12, equal_nan=True)
@@ -116,6 +123,7 @@ def test_category_index_names_the_span():
     assert enc.category_index("colour", None)[1] == 3
     with pytest.raises(InvalidValueError, match="'colour' holds categories \\['pink'\\]"):
         enc.category_index("colour", "pink")
+    assert enc.category_index("kids", 2)[1] == 2 and enc.category_index("kids", np.nan)[1] == 4
     with pytest.raises(InputShapeError, match="'price' is continuous"):
         enc.category_index("price", 1.0)
 
@@ -142,8 +150,10 @@ def test_encoder_errors_name_the_column_and_leave_no_state():
         enc.transform(frame.assign(colour="pink"))
     with pytest.raises(InvalidValueError, match="'hours' has 400 missing values but had none"):
         enc.transform(frame.assign(hours=np.nan))
-    with pytest.raises(InputShapeError, match=r"shape \(n, 15\)"):
+    with pytest.raises(InputShapeError, match=r"shape \(n, 23\)"):
         enc.inverse_transform(np.zeros((3, 14)))
+    with pytest.raises(InvalidValueError, match="'kids' holds categories \\[9.0\\]"):
+        enc.transform(frame.assign(kids=9))
 
 
 # ---------------------------------------------------------------------------------------- model
@@ -177,19 +187,40 @@ def test_training_lowers_the_loss():
     assert after[0] < 0.95 * before[0] and after[1] < 0.9 * before[1], (before, after)
 
 
-def test_sampler_is_deterministic_and_honours_steps():
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_sampler_is_deterministic_and_honours_steps(solver):
     enc, _ = encoded_toy()
-    model = small_model(enc)
+    model = small_model(enc, solver=solver)
     a = model.sample(300, seed=3, steps=4)
     np.testing.assert_array_equal(a, model.sample(300, seed=3, steps=4))
     assert not np.array_equal(a, model.sample(300, seed=4, steps=4))
     assert not np.allclose(a, model.sample(300, seed=3, steps=5))
+    assert np.isfinite(a).all()
     assert a.shape == (300, enc.output_width_) and a.dtype == np.float32
     for span in enc.spans_:  # every categorical block is exactly one-hot
         if span.activation == "softmax":
             np.testing.assert_array_equal(a[:, span.start:span.stop].sum(1), 1.0)
     # batching does not change the rows' distribution code path: chunks of 100 are seeded per chunk
     assert model.sample(250, seed=3, steps=4, batch_size=100).shape == (250, enc.output_width_)
+
+
+def test_solvers_agree_on_one_step_and_differ_on_more():
+    # One step jumps from sigma_max to the denoised rows whatever the solver; later steps differ.
+    enc, _ = encoded_toy()
+    model = small_model(enc)
+    one = {solver: model.sample(100, seed=0, steps=1, solver=solver) for solver in SOLVERS}
+    three = {solver: model.sample(100, seed=0, steps=3, solver=solver) for solver in SOLVERS}
+    for solver in SOLVERS[1:]:
+        np.testing.assert_allclose(one[solver], one["euler"], atol=1e-4)  # float32 cancellation at sigma 80
+        assert not np.allclose(three[solver], three["euler"], atol=1e-3), solver
+
+
+def test_config_turns_updates_into_epochs():
+    config = DiffusionConfig(updates=1000, batch_size=256)
+    assert config.epochs_for(25600) == 10 and config.batch_for(25600) == 256
+    assert config.epochs_for(100) == 1000 and config.batch_for(100) == 100  # a small table: full batches
+    model = config.build(encoded_toy()[0].spans_, encoded_toy()[0].output_width_, seed=3)
+    assert model.optimizer.use_ema and model.seed == 3 and model.width == config.width
 
 
 def test_steps_run_in_one_graph_loop():
