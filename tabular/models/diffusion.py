@@ -94,8 +94,8 @@ class DiffusionConfig:
     learning_rate: float = 1e-3
     ema_momentum: float = 0.999
     steps: int = 50
-    solver: str = "euler"
-    sigma_max: float = 80.0
+    solver: str = "dpmpp2m"
+    sigma_max: float = 10.0
     cat_weight: float = 1.0
 
     def batch_for(self, n_rows: int) -> int:
@@ -114,6 +114,13 @@ class DiffusionConfig:
         model.compile(keras.optimizers.AdamW(self.learning_rate, weight_decay=0.0, use_ema=self.ema_momentum > 0,
                                              ema_momentum=self.ema_momentum or 0.99))
         return model
+
+
+class _Untracked:
+    """A plain holder TensorFlow's and Keras' attribute tracking leave alone (not saved)."""
+
+    def __init__(self):
+        self.functions = {}
 
 
 class _Layout:
@@ -155,11 +162,14 @@ class TabularDiffusion(keras.Model):
         data_dim: Encoded width.
         width: Hidden units of the denoiser (default 256).
         depth: Hidden SiLU layers after the input projection (default 3).
-        sigma_min, sigma_max, rho: EDM noise levels (defaults 0.002, 80, 7).
+        sigma_min, sigma_max, rho: Noise levels (defaults 0.002, 10, 7; EDM's 80 spends more of the
+            training and sampling steps on levels that carry no information for unit-variance data).
         sigma_data: Standard deviation of the numbers (1 for quantile-normal values).
         cat_weight: Weight of the categorical loss against the numeric loss (default 1).
         steps: Default number of sampling steps (default 50).
         solver: Default solver of the numbers (one of ``SOLVERS``).
+        precision: Default precision of the sampler's matrix products: ``"float32"`` or
+            ``"bfloat16"`` (training is always float32).
         seed: Integer seed of the training noise (sampling takes its own ``seed``).
         **kwargs: ``keras.Model`` arguments.
 
@@ -173,8 +183,8 @@ class TabularDiffusion(keras.Model):
     """
 
     def __init__(self, spans, data_dim: int, width: int = 256, depth: int = 3, sigma_min: float = 0.002,
-                 sigma_max: float = 80.0, rho: float = 7.0, sigma_data: float = 1.0, cat_weight: float = 1.0,
-                 steps: int = 50, solver: str = "euler", seed: int = 0, **kwargs):
+                 sigma_max: float = 10.0, rho: float = 7.0, sigma_data: float = 1.0, cat_weight: float = 1.0,
+                 steps: int = 50, solver: str = "dpmpp2m", precision: str = "float32", seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.spans = _span_triples(spans)
         self.data_dim, self.width, self.depth = int(data_dim), int(width), int(depth)
@@ -185,6 +195,7 @@ class TabularDiffusion(keras.Model):
         self.sigma_min, self.sigma_max, self.rho = float(sigma_min), float(sigma_max), float(rho)
         self.sigma_data, self.cat_weight = float(sigma_data), float(cat_weight)
         self.steps, self.solver, self.seed = _check_steps(steps), _check_solver(solver), int(seed)
+        self.precision = _check_precision(precision)
         self.layout = _Layout(self.spans, self.data_dim)
         lay = self.layout
         self.input_dim = lay.n_num + len(lay.slots) + lay.n_disc
@@ -194,7 +205,7 @@ class TabularDiffusion(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.num_loss_tracker = keras.metrics.Mean(name="num_loss")
         self.cat_loss_tracker = keras.metrics.Mean(name="cat_loss")
-        self._samplers = {}
+        self._samplers = _Untracked()  # graph samplers by (solver, precision), built on first use
         self.built = True  # the denoiser is built from its Inputs: fit must not call call() to build
 
     # ------------------------------------------------------------------------------ network
@@ -213,7 +224,7 @@ class TabularDiffusion(keras.Model):
         lo, hi = self.sigma_min ** (1.0 / self.rho), self.sigma_max ** (1.0 / self.rho)
         return ops.power(lo + t * (hi - lo), self.rho)
 
-    def _denoise(self, x_num_t, x_slots, masked, t, training=False):
+    def _denoise(self, x_num_t, x_slots, masked, t, training=False, precision="float32"):
         """One denoiser pass.
 
         Args:
@@ -221,6 +232,8 @@ class TabularDiffusion(keras.Model):
             x_slots: One-hot categories, zeroed where masked ``(batch, sum K)``.
             masked: ``(batch, D)`` float, 1 where a column is masked.
             t: Times ``(batch,)``.
+            training: Training mode.
+            precision: ``"float32"`` or ``"bfloat16"`` (the matrix products; inference only).
 
         Returns:
             ``(denoised numbers (batch, n_num), category logits (batch, sum K))``.
@@ -230,7 +243,10 @@ class TabularDiffusion(keras.Model):
         c_in, c_skip = ops.rsqrt(s2), self.sigma_data ** 2 / s2
         c_out = sigma * self.sigma_data * ops.rsqrt(s2)
         inputs = ops.concatenate([c_in * x_num_t, x_slots, masked], axis=1)  # (batch, input_dim)
-        out = self.denoiser(inputs, self.time_features(t), training=training)  # (batch, output_dim)
+        if precision == "bfloat16":
+            out = self.denoiser.call_bfloat16(inputs, self.time_features(t))  # (batch, output_dim)
+        else:
+            out = self.denoiser(inputs, self.time_features(t), training=training)
         lay = self.layout
         return c_skip * x_num_t + c_out * out[:, :lay.n_num], out[:, lay.n_num:]
 
@@ -334,19 +350,16 @@ class TabularDiffusion(keras.Model):
         lay = self.layout
         n = tf.shape(slots)[0]
         fold = tf.random.experimental.stateless_fold_in
-        # A category per column by inverse CDF: one uniform per column instead of K Gumbels.
-        u = tf.random.stateless_uniform((n, lay.n_disc), fold(seed, 0))
         draws = []
         for j, (o, k) in enumerate(zip(lay.offsets, lay.sizes)):
-            cdf = tf.cumsum(tf.nn.softmax(logits[:, o:o + k], axis=-1), axis=-1)  # (n, K_j)
-            index = tf.minimum(tf.reduce_sum(tf.cast(cdf < u[:, j:j + 1], tf.int32), axis=-1), k - 1)
+            index = tf.random.stateless_categorical(logits[:, o:o + k], 1, fold(fold(seed, 0), j))[:, 0]  # (n,)
             draws.append(tf.one_hot(index, k))
         reveal = tf.random.stateless_uniform((n, lay.n_disc), fold(seed, 1)) < (t - s) / t
         reveal = tf.cast(reveal, tf.float32) * masked  # (n, D): masked columns revealed now
         slots = slots + tf.concat(draws, axis=1) * tf.gather(reveal, lay.slot_column, axis=1)
         return slots, masked - reveal
 
-    def _reverse(self, cond, seed, steps, solver="euler"):
+    def _reverse(self, cond, seed, steps, solver="euler", precision="float32"):
         """The reverse process in TF ops: ``cond`` ``(n, D)`` int32 (category index, -1 = free),
         stateless ``seed`` ``(2,)``, ``steps`` scalar -> encoded rows ``(n, data_dim)``."""
         lay = self.layout
@@ -362,7 +375,7 @@ class TabularDiffusion(keras.Model):
         def body(i, x_num, slots, masked, previous):
             t = 1.0 - tf.cast(i, tf.float32) / steps_f
             s = 1.0 - tf.cast(i + 1, tf.float32) / steps_f
-            denoised, logits = self._denoise(x_num, slots, masked, tf.reshape(t, (1,)))
+            denoised, logits = self._denoise(x_num, slots, masked, tf.reshape(t, (1,)), precision=precision)
             sigma_t, sigma_s = self.sigma(t), tf.where(s > 0.0, self.sigma(s), 0.0)
             slope = (x_num - denoised) / sigma_t  # dx / dsigma of the probability-flow ODE
             if solver == "ancestral":  # Euler down to sigma_down, fresh noise up to sigma_s (DDPM-like)
@@ -382,7 +395,7 @@ class TabularDiffusion(keras.Model):
                 slots, masked = self._unmask(logits, slots, masked, t, s, fold(seed, i + 1))
             if solver == "heun":  # Heun's correction (EDM's 2nd order), except on the last step to sigma 0
                 def correct():
-                    again, _ = self._denoise(x_next, slots, masked, tf.reshape(s, (1,)))
+                    again, _ = self._denoise(x_next, slots, masked, tf.reshape(s, (1,)), precision=precision)
                     return x_num + (sigma_s - sigma_t) * 0.5 * (slope + (x_next - again) / sigma_s)
                 x_next = tf.cond(s > 0.0, correct, lambda: x_next)
             return i + 1, x_next, slots, masked, denoised
@@ -391,18 +404,25 @@ class TabularDiffusion(keras.Model):
                                               (0, x_num, slots, masked, tf.zeros_like(x_num)))
         return self._assemble(x_num, slots)
 
-    def sample_graph(self, solver: str | None = None):
+    def sample_graph(self, solver: str | None = None, precision: str | None = None):
         """The graph sampler: a ``tf.function`` ``(cond (n, D) int32, seed (2,) int32, steps int32)``
         -> float32 encoded rows ``(n, data_dim)``; ``cond`` holds a category index per
         categorical block (in span order) or -1 where the column is free. Same ``seed`` and
         ``steps``, same rows. ``solver``: one of ``SOLVERS`` (``"heun"`` makes two network passes
-        per step except the last, the others one); default the model's."""
+        per step except the last, the others one); default the model's. ``precision``:
+        ``"float32"`` or ``"bfloat16"`` matrix products; default the model's."""
         solver = _check_solver(self.solver if solver is None else solver)
-        if solver not in self._samplers:
+        precision = _check_precision(self.precision if precision is None else precision)
+        if (solver, precision) not in self._samplers.functions:
             spec = [tf.TensorSpec((None, self.layout.n_disc), tf.int32), tf.TensorSpec((2,), tf.int32),
                     tf.TensorSpec((), tf.int32)]
-            self._samplers[solver] = tf.function(lambda c, s, k: self._reverse(c, s, k, solver), input_signature=spec)
-        return self._samplers[solver]
+
+            @tf.autograph.experimental.do_not_convert  # plain TF control flow already
+            def sampler(cond, seed, steps):
+                return self._reverse(cond, seed, steps, solver, precision)
+
+            self._samplers.functions[solver, precision] = tf.function(sampler, input_signature=spec)
+        return self._samplers.functions[solver, precision]
 
     def condition_matrix(self, n: int, conditions=None) -> np.ndarray:
         """``(n, D)`` int32 matrix of :meth:`sample_graph` from ``{span start: category index or (n,) indices}``.
@@ -431,7 +451,7 @@ class TabularDiffusion(keras.Model):
         return cond
 
     def sample(self, n: int, seed: int = 0, steps: int | None = None, conditions=None,
-               batch_size: int = 65536, solver: str | None = None) -> np.ndarray:
+               batch_size: int = 65536, solver: str | None = None, precision: str | None = None) -> np.ndarray:
         """Draw ``n`` encoded rows.
 
         Args:
@@ -443,6 +463,7 @@ class TabularDiffusion(keras.Model):
                 conditional.
             batch_size: Rows per graph call.
             solver: One of ``SOLVERS`` (default: the model's ``solver``).
+            precision: ``"float32"`` or ``"bfloat16"`` (default: the model's ``precision``).
 
         Returns:
             float32 ``(n, data_dim)`` encoded rows (numbers quantile-normal, categories one-hot).
@@ -451,7 +472,7 @@ class TabularDiffusion(keras.Model):
             raise ConfigError(f"n must be an int >= 1, received {n!r}")
         steps = self.steps if steps is None else _check_steps(steps)
         cond = self.condition_matrix(n, conditions)
-        sampler, out = self.sample_graph(solver), []
+        sampler, out = self.sample_graph(solver, precision), []
         for k, start in enumerate(range(0, int(n), int(batch_size))):
             chunk_seed = tf.constant([int(seed) % (2 ** 31), k], tf.int32)
             out.append(sampler(tf.constant(cond[start:start + batch_size]), chunk_seed, tf.constant(steps, tf.int32)))
@@ -461,7 +482,7 @@ class TabularDiffusion(keras.Model):
         return {**super().get_config(), "spans": self.spans, "data_dim": self.data_dim, "width": self.width,
                 "depth": self.depth, "sigma_min": self.sigma_min, "sigma_max": self.sigma_max, "rho": self.rho,
                 "sigma_data": self.sigma_data, "cat_weight": self.cat_weight, "steps": self.steps,
-                "solver": self.solver, "seed": self.seed}
+                "solver": self.solver, "precision": self.precision, "seed": self.seed}
 
 
 @keras.saving.register_keras_serializable(package="tabular.models")
@@ -502,9 +523,29 @@ class DiffusionMLP(keras.layers.Layer):
             h = layer(ops.silu(h))
         return self.head(ops.silu(h))  # (batch, output_dim)
 
+    def call_bfloat16(self, x, time_features):
+        """Inference pass with bfloat16 matrix products (float32 time embedding and output): about
+        twice the float32 speed on CPUs with AMX / AVX-512 BF16, for sampling only."""
+        temb = self.time_2(self.time_1(time_features))  # (1, width), float32
+
+        def dense(layer, h):
+            kernel, bias = tf.cast(layer.kernel, tf.bfloat16), tf.cast(layer.bias, tf.bfloat16)
+            return tf.matmul(h, kernel) + bias
+
+        h = dense(self.project, tf.cast(x, tf.bfloat16)) + tf.cast(temb, tf.bfloat16)
+        for layer in self.hidden:
+            h = dense(layer, tf.nn.silu(h))
+        return tf.cast(dense(self.head, tf.nn.silu(h)), tf.float32)
+
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
                 "width": self.width, "depth": self.depth}
+
+
+def _check_precision(precision) -> str:
+    if precision not in ("float32", "bfloat16"):
+        raise ConfigError(f"precision must be 'float32' or 'bfloat16', received {precision!r}")
+    return precision
 
 
 def _check_solver(solver) -> str:
