@@ -51,6 +51,11 @@ import tensorflow as tf
 from scipy import special
 
 from genlab.errors import ConfigError, InputShapeError, InvalidValueError, NotFittedError
+# Column checks and kind inference shared with the mode-specific transformer (one behaviour for both).
+from tabular.synth.transformer import _decimals, _json_value, _to_bool, infer_kind
+from tabular.synth.transformer import _is_integer_valued as _whole
+from tabular.synth.transformer import check_frame as _check_frame
+from tabular.synth.transformer import numeric_values
 
 #: The column kinds the encoder knows.
 KINDS = ("continuous", "integer", "categorical", "boolean")
@@ -87,79 +92,12 @@ class Span:
 
 
 # ---------------------------------------------------------------------------------------- helpers
-def _check_frame(frame, what: str = "frame") -> pd.DataFrame:
-    if not isinstance(frame, pd.DataFrame):
-        raise InvalidValueError(f"{what} must be a pandas DataFrame, received {type(frame).__name__}; wrap "
-                                "arrays with pd.DataFrame(data, columns=[...])")
-    if len(frame) == 0 or frame.shape[1] == 0:
-        raise InputShapeError(f"{what} is empty (shape {frame.shape}); give at least one row and one column")
-    duplicated = frame.columns[frame.columns.duplicated()].tolist()
-    if duplicated:
-        raise InputShapeError(f"{what} has duplicated column names {duplicated}; rename them")
-    return frame
-
-
-def _whole(values: np.ndarray) -> bool:
-    return bool(np.all(values == np.round(values)))
-
-
-def _decimals(values: np.ndarray) -> int | None:
-    """Fewest decimals (0..6) that hold every value; ``None`` keeps full precision."""
-    scale = max(1.0, float(np.abs(values).max()))
-    for d in range(7):
-        if np.allclose(values, np.round(values, d), rtol=0.0, atol=1e-9 * scale):
-            return d
-    return None
-
-
-def _json_value(v):
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating):
-        return float(v)
-    return v if isinstance(v, (str, int, float)) else str(v)
-
-
-def _as_bool(v):
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, float, np.integer, np.floating)) and v in (0, 1):
-        return bool(v)
-    if isinstance(v, str) and v.strip().lower() in ("true", "false"):
-        return v.strip().lower() == "true"
-    return None
-
-
-def infer_kind(series: pd.Series) -> str:
-    """``boolean`` (bool dtype, or objects all True/False), ``integer`` / ``continuous`` (numeric
-    dtype; integer when every observed value is whole) or ``categorical``."""
-    if pd.api.types.is_bool_dtype(series.dtype):
-        return "boolean"
-    observed = series.dropna()
-    if pd.api.types.is_numeric_dtype(series.dtype):
-        return "integer" if _whole(observed.to_numpy(np.float64)) else "continuous"
-    if len(observed) and observed.map(lambda v: isinstance(v, (bool, np.bool_))).all():
-        return "boolean"
-    return "categorical"
-
-
 def _numbers(series: pd.Series, col: str, kind: str) -> np.ndarray:
-    """The column as float64 (NaN = missing); non-numeric or infinite values raise, naming the column."""
-    if pd.api.types.is_bool_dtype(series.dtype):
-        series = series.astype(float)
-    values = pd.to_numeric(series, errors="coerce")
-    bad = values.isna() & series.notna()
-    if bad.any():
-        examples = series[bad].astype(str).unique()[:3].tolist()
-        raise InvalidValueError(f"column {col!r} is {kind} but holds non-numeric values {examples}; clean them "
-                                f"or declare it categorical with column_types={{{col!r}: 'categorical'}}")
-    values = np.array(values.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
-    if np.isinf(values).any():
-        raise InvalidValueError(f"column {col!r} holds {int(np.isinf(values).sum())} infinite values; replace "
-                                "them with finite numbers or NaN (missing)")
-    return values
+    """The column as float64 (NaN = missing); an entirely missing column is all NaN here (``fit``
+    rejects it separately), other bad values raise, naming the column."""
+    if series.isna().all():
+        return np.full(len(series), np.nan)
+    return numeric_values(series, col, kind)
 
 
 def _knots(observed: np.ndarray, max_support: int, n_quantiles: int) -> tuple[list, list]:
@@ -280,7 +218,7 @@ class QuantileEncoder:
                                   f"{list(KINDS)}")
         per_column = {}
         for col in frame.columns:
-            kind = self.column_types.get(col) or infer_kind(frame[col])
+            kind = self.column_types.get(col) or infer_kind(frame[col], str(col))
             fit = self._fit_numeric if kind in ("continuous", "integer") else self._fit_discrete
             per_column[str(col)] = fit(frame[col], str(col), kind)
         self._set_state({"encoder": self.name, "version": _STATE_VERSION, "columns": [str(c) for c in frame.columns],
@@ -312,7 +250,7 @@ class QuantileEncoder:
         if len(observed) == 0:
             raise InvalidValueError(f"column {col!r} has no observed value (every row is missing); drop it")
         if kind == "boolean":
-            flags = observed.map(_as_bool)
+            flags = observed.map(_to_bool)
             if flags.isna().any():
                 bad = observed[flags.isna()].astype(str).unique()[:3].tolist()
                 raise InvalidValueError(f"column {col!r} is declared boolean but holds {bad}; map them to "
@@ -461,7 +399,7 @@ class QuantileEncoder:
             keys = [None if m else float(v) for v, m in zip(_numbers(series, col, "integer"), missing)]
         else:
             labels = {str(c): i for i, c in enumerate(categories)}
-            keys = [None if m else str(_as_bool(v) if info["kind"] == "boolean" else v)
+            keys = [None if m else str(_to_bool(v) if info["kind"] == "boolean" else v)
                     for v, m in zip(series, missing)]
         codes = np.array([len(categories) if k is None else labels.get(k, -1) for k in keys], np.int64)
         if (codes < 0).any():
