@@ -1,13 +1,13 @@
-"""XLA against no XLA for every image GAN of ``runs/gans_mnist.py``: training images per second.
+"""XLA against no XLA for every image GAN of ``gans.zoo`` (the MNIST study): training images per second.
 
 Each model is built twice (``jit_compile`` False / True), warmed up on 512 images (tracing and
-XLA compilation excluded), then timed on one epoch of ``--images`` MNIST-sized images; the two
-settings alternate ``--repeats`` times so that load from other processes hits both alike. Prints
-a table of images/s and the speed-up (> 1: XLA is faster).
+XLA compilation excluded), then timed on one epoch of ``--images`` MNIST-sized images
+(``gans.zoo.images_per_second``); the two settings alternate ``--repeats`` times so that load from
+other processes hits both alike. Prints a table of images/s and the speed-up (> 1: XLA is faster).
 
-    python benchmarks/gans_xla.py --data-dir ../shared/data/mnist [--images 2048] [--repeats 2]
+    python -m benchmarks.gans_xla --data-dir DIR [--images 2048] [--repeats 2]
 
-Run it from the repository root (it imports the models of ``runs/gans_mnist.py``).
+Run it from the repository root (``-m`` imports this checkout's ``gans``).
 
 Without ``--data-dir`` random images stand in for MNIST (the speed does not depend on content).
 """
@@ -15,25 +15,18 @@ Without ``--data-dir`` random images stand in for MNIST (the speed does not depe
 from __future__ import annotations
 
 import argparse
-import time
 
 import keras
 import numpy as np
 
-from runs.gans_mnist import BATCH, _inputs, build, train_autoencoder
-
-NAMES = ("dcgan", "wgan_clip", "wgan_gp", "cwgan_gp", "latent_wgan")
+from gans import zoo
 
 
 def images_per_second(name: str, jit: bool, x01, y, ae) -> float:
-    """One warm-up fit on 512 images, then one timed epoch on all of ``x01``."""
+    """Speed of a freshly built model ``name`` (weights from seed 0) with or without XLA."""
     keras.utils.set_random_seed(0)
-    model, _ = build(name, ae, jit_compile=jit)
-    x, labels = _inputs(name, x01, y)
-    model.fit(x[:512], None if labels is None else labels[:512], epochs=1, batch_size=BATCH[name], verbose=0)
-    start = time.perf_counter()
-    model.fit(x, labels, epochs=1, batch_size=BATCH[name], verbose=0)
-    return len(x) / (time.perf_counter() - start)
+    model = zoo.build(name, ae, jit_compile=jit)
+    return zoo.images_per_second(model, *zoo.fit_inputs(name, x01, y), batch_size=zoo.entry(name).batch_size)
 
 
 def main(argv=None) -> None:
@@ -51,9 +44,9 @@ def main(argv=None) -> None:
         rng = np.random.default_rng(0)
         x01 = rng.random((args.images, 28, 28, 1), dtype=np.float32)
         y = rng.integers(0, 10, args.images)
-    ae = train_autoencoder(x01, epochs=1, verbose=0)
+    ae = zoo.train_autoencoder(x01, epochs=1, verbose=0)
     rows = []
-    for name in NAMES:
+    for name in zoo.NAMES:
         speeds = {False: [], True: []}
         for _ in range(args.repeats):
             for jit in (False, True):

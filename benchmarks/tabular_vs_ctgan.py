@@ -1,6 +1,6 @@
-"""genlab's tabular synthesizer against CTGAN (SDV's PyTorch package) on Adult, side by side in one run.
+"""genlab's tabular synthesizers against CTGAN (SDV's PyTorch package) on Adult, side by side in one run.
 
-Protocol (DESIGN.md, "Tabular"): embedded ``adult.data``, ``?`` -> ``Unknown``, stratified 80/20 split
+Protocol (``docs/tabular.md``): embedded ``adult.data``, ``?`` -> ``Unknown``, stratified 80/20 split
 with seed 42 (26,048 / 6,513 rows). Every model trains on the training part with the same epoch
 budget and batch size (500), synthesizes as many rows as the training part, and is scored by
 :func:`tabular.evaluate` (RandomForest and logistic detection, efficacy, column shapes, pair trends,
@@ -15,12 +15,14 @@ CTGAN is optional: it pins ``pandas<3`` and needs PyTorch, so it lives in a sepa
     python3 -m venv ../bench-venv
     ../bench-venv/bin/pip install torch ctgan      # CPU wheels are enough
     ../bench-venv/bin/pip install -e .             # genlab + TensorFlow
-    ../bench-venv/bin/python benchmarks/tabular_vs_ctgan.py --epochs 50 --seeds 3
+    ../bench-venv/bin/python benchmarks/tabular_vs_ctgan.py --epochs 300 --seeds 3
 
 Without ``ctgan`` importable the script runs genlab alone and says so.
 
-Options: ``--epochs N`` (default 50), ``--seeds N`` (3), ``--first-seed K``, ``--methods tvae,ctgan``
-(genlab methods, default ``tvae``), ``--rows N`` (subsample the training part: not the protocol),
+Options: ``--epochs N`` (default 300, CTGAN's default), ``--seeds N`` (3), ``--first-seed K``,
+``--methods tvae,ctgan`` (genlab methods, default ``tvae``), ``--set KEY=VALUE`` (override a field of
+the genlab methods' configs, repeatable: an ablation such as ``--set prior_components=0``),
+``--rows N`` (subsample the training part: not the protocol),
 ``--out DIR``, ``--part reference|genlab|ctgan`` (one part only); ``--merge DIR DIR ...`` aggregates
 the ``records.json`` of parts run in parallel processes (e.g. one seed and one model each, on a
 crowded machine) into one table.
@@ -39,8 +41,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from genlab.runner import RunDir, aggregate, markdown_table
-from tabular import evaluate, load_adult
-from tabular.synth import Synthesizer
+from tabular import Synthesizer, evaluate, load_adult
 
 METRICS = ("detection_auc", "lr_detection_auc", "lr_detection_score", "column_shapes", "column_pair_trends",
            "efficacy_synthetic_auc", "efficacy_real_auc", "efficacy_ratio", "exact_copy_rate",
@@ -103,6 +104,15 @@ def fit_ctgan(train: pd.DataFrame, epochs: int, seed: int):
     return model, total, (total - prep["seconds"]) / epochs, (total_cpu - prep["cpu"]) / epochs
 
 
+def parse_setting(item: str) -> tuple[str, object]:
+    """``"key=value"`` -> ``(key, value)`` with the value read as JSON when it parses (numbers, booleans)."""
+    key, _, value = item.partition("=")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
 def report(records: list, run: RunDir, setting: str) -> list:
     """Aggregate per-seed records (mean ± std), write ``results.md`` / ``results.json`` and print the table."""
     references = [r for r in records if r["model"] == "real_vs_real"][:1]  # one per merged run: keep one
@@ -141,10 +151,13 @@ def report(records: list, run: RunDir, setting: str) -> list:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--methods", default="tvae", help="genlab methods, comma-separated (tvae, ctgan)")
     parser.add_argument("--rows", type=int, default=None, help="subsample the training part (smoke test)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a field of the genlab methods' configs (repeatable), e.g. --set "
+                             "prior_components=0 for an ablation; the model's name shows the overrides")
     parser.add_argument("--first-seed", type=int, default=0, help="seeds first_seed .. first_seed + seeds - 1")
     parser.add_argument("--merge", nargs="+", default=None,
                         help="run directories of earlier runs (e.g. one seed each, run in parallel): "
@@ -160,6 +173,8 @@ def main(argv=None) -> int:
         report(records, run, f"merged from {len(args.merge)} runs ({', '.join(args.merge)})")
         return 0
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    overrides = dict(parse_setting(item) for item in args.set)
+    suffix = "".join(f" {k}={v}" for k, v in overrides.items())
 
     frame = load_adult()
     train, test = train_test_split(frame, test_size=0.2, stratify=frame["income"], random_state=42)
@@ -175,7 +190,7 @@ def main(argv=None) -> int:
     records = []
     if args.part in ("all", "reference"):
         half_a, half_b = train_test_split(train, test_size=0.5, stratify=train["income"], random_state=0)
-        reference = evaluate(half_a, test, half_b, seed=0)
+        reference = evaluate(half_a, test, half_b, target="income", seed=0)
         records.append({"model": "real_vs_real", "seed": 0, **reference.metrics})
         print("real vs real:", {k: round(reference.metrics[k], 4) for k in METRICS if k in reference.metrics},
               flush=True)
@@ -184,7 +199,7 @@ def main(argv=None) -> int:
         (run.path / "records.json").write_text(json.dumps(records, indent=2, default=str) + "\n")
         return 0
     for seed in range(args.first_seed, args.first_seed + args.seeds):
-        contenders = ([(f"genlab-{m}", m) for m in methods] if args.part in ("all", "genlab") else []) \
+        contenders = ([(f"genlab-{m}{suffix}", m) for m in methods] if args.part in ("all", "genlab") else []) \
             + ([("ctgan (SDV)", None)] if have_ctgan and args.part in ("all", "ctgan") else [])
         for name, method in contenders:
             start = time.perf_counter()
@@ -192,11 +207,11 @@ def main(argv=None) -> int:
                 model, fit_seconds, per_epoch, cpu_per_epoch = fit_ctgan(train, args.epochs, seed)
                 synthetic = model.sample(len(train))
             else:
-                synth = Synthesizer(method, epochs=args.epochs, seed=seed).fit(train)
+                synth = Synthesizer(method, seed=seed, **{"epochs": args.epochs, **overrides}).fit(train)
                 fit_seconds, per_epoch = time.perf_counter() - start, synth.seconds_per_epoch_
                 cpu_per_epoch = synth.cpu_seconds_per_epoch_
                 synthetic = synth.sample(len(train), seed=seed)
-            result = evaluate(train, test, synthetic[train.columns], seed=seed)
+            result = evaluate(train, test, synthetic[train.columns], target="income", seed=seed)
             row = {"model": name, "seed": seed, **result.metrics, "seconds_per_epoch": per_epoch,
                    "cpu_seconds_per_epoch": cpu_per_epoch, "fit_seconds": fit_seconds}
             records.append(row)

@@ -1,9 +1,10 @@
-"""Convolutional autoencoder for small images, and a GAN trained in its latent space.
+"""Convolutional autoencoder for small images, and a GAN trained in an autoencoder's latent space.
 
 :func:`conv_autoencoder` builds an :class:`Autoencoder` (functional ``encoder`` and ``decoder``,
 trained with plain ``compile``/``fit(x, x)``). :class:`LatentGAN` then trains any
-:class:`~gans._adversarial.AdversarialModel` on the codes of the frozen encoder and decodes its
-samples to images: the GAN only has to learn a ``latent_dim``-dimensional distribution.
+:class:`~gans.AdversarialModel` on the codes of a frozen encoder (this one, or any dense
+encoder of table rows) and decodes its samples: the GAN only has to learn a low-dimensional
+distribution.
 
 Example:
     >>> ae = conv_autoencoder((28, 28, 1), latent_dim=15)
@@ -24,8 +25,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from gans._adversarial import AdversarialModel, _positive_int
-from genlab.errors import ConfigError, InputShapeError
+from gans._checks import positive_int
+from gans.adversarial import AdversarialModel
+from genlab.checks import check_features
+from genlab.errors import ConfigError, NotFittedError
 
 
 def _conv_block(x, filters: int, transpose: bool = False):
@@ -102,7 +105,7 @@ def build_decoder(output_shape=(28, 28, 1), latent_dim: int = 15, filters: Seque
 
 
 def _check_sizes(shape, latent_dim, filters) -> None:
-    _positive_int("latent_dim", latent_dim)
+    positive_int("latent_dim", latent_dim)
     if len(shape) != 3 or not filters:
         raise ConfigError(f"image shape must be (h, w, c) and filters non-empty; received {shape}, {filters}")
     scale = 2 ** len(filters)
@@ -153,31 +156,51 @@ def conv_autoencoder(input_shape=(28, 28, 1), latent_dim: int = 15, filters: Seq
                        name="autoencoder")
 
 
+def _is_array(x) -> bool:
+    """Array-like input (NumPy, tensor, DataFrame, list) rather than a dataset of batches."""
+    return hasattr(x, "__array__") or isinstance(x, list)
+
+
 @keras.saving.register_keras_serializable(package="gans")
 class LatentGAN(keras.Model):
-    """An adversarial model trained on the codes of a frozen encoder; samples are decoded to images.
+    """An adversarial model trained on the codes of a frozen encoder; its samples are decoded.
 
-    ``fit(images[, labels])`` encodes each batch with the encoder in inference mode
-    (``training=False``, and the encoder is marked ``trainable=False``, so its weights and
-    BatchNorm statistics never change), standardises the codes with per-dimension mean and std
-    measured once by :meth:`adapt` (called by ``fit`` on array input), and runs the wrapped
-    model's own train step on them. :meth:`generate` returns ``decoder(code)`` images.
+    Works for any autoencoder: convolutional on images (:func:`conv_autoencoder`) or dense on
+    table rows ``(n, width)``. ``fit(x[, labels])`` encodes each batch with the encoder in
+    inference mode (``training=False``, and the encoder is marked ``trainable=False``, so its
+    weights and BatchNorm statistics never change), standardises the codes with per-dimension
+    mean and std measured once by :meth:`adapt`, and runs the wrapped model's own train step
+    on them. :meth:`generate` returns ``decoder(code)`` samples (images or rows).
+
+    ``fit`` adapts on array input itself; for a ``tf.data.Dataset`` call :meth:`adapt` first
+    (with the arrays, or with a finite dataset). The code statistics are weights: they are
+    saved with the model, so a loaded or restored model needs no new ``adapt``.
 
     Args:
-        gan: Any :class:`~gans._adversarial.AdversarialModel` whose generator outputs
-            ``(batch, latent_dim)`` codes and whose critic takes them (plus label width).
-        encoder: Frozen encoder images -> ``(batch, latent_dim)``.
-        decoder: Decoder ``(batch, latent_dim)`` -> images.
+        gan: Any :class:`~gans.AdversarialModel` (e.g. :class:`~gans.LSGAN`, :class:`~gans.WGANGP`)
+            whose generator outputs ``(batch, code_dim)`` codes and whose critic takes them
+            (plus the label width).
+        encoder: Encoder samples -> ``(batch, code_dim)``; frozen by this constructor.
+        decoder: Decoder ``(batch, code_dim)`` -> samples.
         **kwargs: Standard ``keras.Model`` arguments.
 
     Raises:
         ConfigError: ``gan`` is not an AdversarialModel or its sample width is not the code width.
+
+    Example:
+        >>> ae = ...  # any autoencoder with functional .encoder / .decoder, trained on rows
+        >>> gan = LSGAN(mlp_generator(8, code_dim), mlp_critic(code_dim))
+        >>> model = LatentGAN(gan, ae.encoder, ae.decoder)
+        >>> model.compile()
+        >>> model.fit(rows, epochs=50, batch_size=128)  # rows: float32 (n, width)
+        >>> synthetic_rows = model.generate(1000)        # (1000, width)
     """
 
     def __init__(self, gan: AdversarialModel, encoder: keras.Model, decoder: keras.Model, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(gan, AdversarialModel):
-            raise ConfigError(f"gan must be a GAN / WGAN / WGANGP model, received {type(gan).__name__}")
+            raise ConfigError(f"gan must be an AdversarialModel (GAN, LSGAN, WGAN, WGANGP...), received "
+                              f"{type(gan).__name__}")
         latent = int(encoder.output_shape[-1])
         if tuple(gan.generator.output_shape[1:]) != (latent,) or tuple(decoder.input_shape[1:]) != (latent,):
             raise ConfigError(
@@ -188,7 +211,8 @@ class LatentGAN(keras.Model):
         self.code_mean = self.add_weight(shape=(latent,), initializer="zeros", trainable=False,
                                          name="code_mean")
         self.code_std = self.add_weight(shape=(latent,), initializer="ones", trainable=False, name="code_std")
-        self.adapted = False
+        # A weight, not a Python flag: restored with the statistics by load_model / load_weights.
+        self._adapted = self.add_weight(shape=(), initializer="zeros", trainable=False, name="adapted")
         self.built = True  # as AdversarialModel: fit must not call `call` on a data batch
 
     @property
@@ -204,44 +228,83 @@ class LatentGAN(keras.Model):
         """Noise width of the wrapped generator (not the code width)."""
         return self.gan.latent_dim
 
-    def adapt(self, images, batch_size: int = 512) -> "LatentGAN":
-        """Measure the per-dimension mean and std of the encoder's codes of ``images``."""
-        codes = self.encoder.predict(np.asarray(images), batch_size=batch_size, verbose=0)
+    @property
+    def adapted(self) -> bool:
+        """Whether the code statistics have been measured (by :meth:`adapt`) or loaded."""
+        return bool(ops.convert_to_numpy(self._adapted) > 0)
+
+    def _samples(self, x) -> np.ndarray:
+        return check_features(x, tuple(self.encoder.input_shape[1:]), name="x")
+
+    def _codes(self, x, batch_size: int) -> np.ndarray:
+        if _is_array(x):
+            return self.encoder.predict(self._samples(x), batch_size=batch_size, verbose=0)
+        return self.encoder.predict(x, verbose=0)  # a dataset brings its own batches
+
+    def adapt(self, x, batch_size: int = 512) -> "LatentGAN":
+        """Measure the per-dimension mean and std of the encoder's codes of ``x``.
+
+        Args:
+            x: Samples ``(n, *sample_shape)`` (array), or a finite ``tf.data.Dataset`` of batches
+                (``x`` or ``(x, y)`` elements).
+            batch_size: Encoder batch size for array input.
+
+        Returns:
+            ``self``.
+
+        Raises:
+            InputShapeError: ``x`` does not match the encoder's input shape.
+            InvalidValueError: ``x`` holds NaN or infinite values.
+        """
+        codes = self._codes(x, batch_size)
         self.code_mean.assign(codes.mean(0))
         self.code_std.assign(np.maximum(codes.std(0), 1e-6))
-        self.adapted = True
+        self._adapted.assign(1.0)
         return self
 
-    def encode(self, images, batch_size: int = 512) -> np.ndarray:
-        """Standardised codes of ``images`` (what the wrapped model is trained on)."""
-        codes = self.encoder.predict(np.asarray(images), batch_size=batch_size, verbose=0)
+    def encode(self, x, batch_size: int = 512) -> np.ndarray:
+        """Standardised codes of samples ``x`` (what the wrapped model is trained on)."""
+        codes = self._codes(x, batch_size)
         return (codes - ops.convert_to_numpy(self.code_mean)) / ops.convert_to_numpy(self.code_std)
 
     def decode(self, codes) -> np.ndarray:
-        """Images from standardised codes (inference mode)."""
+        """Samples from standardised codes (inference mode)."""
         codes = ops.convert_to_tensor(np.asarray(codes, np.float32)) * self.code_std + self.code_mean
         return ops.convert_to_numpy(self.decoder(codes, training=False))
 
     def compile(self, g_optimizer=None, d_optimizer=None, jit_compile: bool = False,
                 run_eagerly: bool = False, steps_per_execution: int = 1):
-        """Compile the wrapped model with these optimizers (see ``AdversarialModel.compile``)."""
+        """Compile the wrapped model with these optimizers (see :meth:`AdversarialModel.compile`)."""
         self.gan.compile(g_optimizer, d_optimizer, jit_compile=jit_compile, run_eagerly=run_eagerly,
                          steps_per_execution=steps_per_execution)
         super().compile(optimizer=None, jit_compile=jit_compile, run_eagerly=run_eagerly,
                         steps_per_execution=steps_per_execution)
 
+    def get_compile_config(self):
+        """The wrapped model's compile configuration (its two optimizers and options)."""
+        return self.gan.get_compile_config()
+
+    compile_from_config = AdversarialModel.compile_from_config  # same arguments as its compile
+
     def fit(self, x=None, y=None, **kwargs):
-        """``keras.Model.fit`` on images; adapts the code statistics on ``x`` first if needed."""
+        """``keras.Model.fit`` on samples; adapts the code statistics on array ``x`` first if needed.
+
+        Raises:
+            NotFittedError: ``x`` is a dataset and :meth:`adapt` was not called.
+            InputShapeError: Array ``x`` does not match the encoder's input shape.
+        """
+        if _is_array(x):
+            x = self._samples(x)
         if not self.adapted:
-            if not hasattr(x, "shape"):
-                raise InputShapeError("LatentGAN.fit adapts the code statistics on array input; for a "
-                                      "dataset call adapt(images) first")
+            if not _is_array(x):
+                raise NotFittedError("LatentGAN.fit adapts the code statistics on array input only; for a "
+                                     "tf.data.Dataset call adapt(x) first (arrays or a finite dataset)")
             self.adapt(x)
         return super().fit(x, y, **kwargs)
 
     def train_step(self, data):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        codes = (self.encoder(x, training=False) - self.code_mean) / self.code_std  # (batch, latent)
+        codes = (self.encoder(x, training=False) - self.code_mean) / self.code_std  # (batch, code_dim)
         return self.gan.train_step(codes if y is None else (codes, y))
 
     def call(self, z, training=False):
@@ -250,7 +313,7 @@ class LatentGAN(keras.Model):
         return self.decoder(codes, training=training)
 
     def generate(self, n: int, labels=None, batch_size: int = 1024) -> np.ndarray:
-        """``n`` decoded samples ``(n, *image_shape)`` (see ``AdversarialModel.generate``)."""
+        """``n`` decoded samples ``(n, *sample_shape)`` (see :meth:`AdversarialModel.generate`)."""
         return self.decode(self.gan.generate(n, labels=labels, batch_size=batch_size))
 
     def get_config(self):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from gans._adversarial import AdversarialModel
+from gans.adversarial import AdversarialModel
 from gans.losses import bce_discriminator_loss, bce_generator_loss
 
 
@@ -24,8 +24,8 @@ class GAN(AdversarialModel):
         generator: Model ``(batch, latent_dim + n_classes) -> (batch, *sample_shape)``.
         discriminator: Model from samples (+ label channels) to ``(batch, 1)`` logits.
         n_classes: Number of classes of a conditional GAN (cGAN); 0 for unconditional.
-        d_steps: Discriminator updates per train step.
-        g_steps: Generator updates per train step (e.g. 2 when D learns too fast).
+        critic_steps: Discriminator updates per train step.
+        generator_steps: Generator updates per train step (e.g. 2 when D learns too fast).
         seed: Integer seed of the noise stream (``None``: drawn, then kept in the config).
         **kwargs: Standard ``keras.Model`` arguments.
 
@@ -36,13 +36,13 @@ class GAN(AdversarialModel):
         >>> samples = gan.generate(500)
     """
 
-    def _critic_terms(self, real, fake, one_hot) -> dict:
-        real_logits = self._critic(real, one_hot, training=True)
-        fake_logits = self._critic(fake, one_hot, training=True)
+    def critic_terms(self, real, fake, one_hot) -> dict:
+        real_logits = self.critic_scores(real, one_hot, training=True)
+        fake_logits = self.critic_scores(fake, one_hot, training=True)
         return {"d_loss": bce_discriminator_loss(real_logits, fake_logits)}
 
-    def _generator_loss(self, fake_scores):
+    def generator_loss(self, fake_scores):
         return bce_generator_loss(fake_scores)
 
-    def _default_optimizer(self):
+    def default_optimizer(self):
         return keras.optimizers.Adam(2e-4, beta_1=0.5)

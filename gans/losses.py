@@ -5,7 +5,8 @@ Every loss returns a scalar: the mean over the batch on the current replica. Und
 gradients (the models in this package do).
 
 Conventions: ``*_logits`` are unbounded discriminator outputs (no sigmoid); ``*_scores`` are
-Wasserstein critic outputs (any real number, higher means "more real").
+linear outputs of a least-squares discriminator or a Wasserstein critic (any real number,
+higher means "more real").
 """
 
 from __future__ import annotations
@@ -85,6 +86,39 @@ def wasserstein_generator_loss(fake_scores):
         Scalar loss.
     """
     return -ops.mean(ops.cast(fake_scores, "float32"))
+
+
+def least_squares_discriminator_loss(real_scores, fake_scores):
+    """Least-squares discriminator loss: ``L_D = 1/2 E[(D(x) - 1)^2] + 1/2 E[D(G(z))^2]``.
+
+    (Mao et al., 2017, "Least Squares Generative Adversarial Networks", eq. 2 with the targets
+    a = 0 for generated and b = 1 for real samples.) The discriminator has a linear output.
+
+    Args:
+        real_scores: Discriminator outputs on real samples, shape ``(batch, ...)``.
+        fake_scores: Discriminator outputs on generated samples, shape ``(batch, ...)``.
+
+    Returns:
+        Scalar loss (sum of the real and fake halves, each half a batch mean).
+    """
+    real = ops.cast(real_scores, "float32")
+    fake = ops.cast(fake_scores, "float32")
+    return 0.5 * ops.mean(ops.square(real - 1.0)) + 0.5 * ops.mean(ops.square(fake))
+
+
+def least_squares_generator_loss(fake_scores):
+    """Least-squares generator loss: ``L_G = 1/2 E[(D(G(z)) - 1)^2]``.
+
+    (Mao et al., 2017, "Least Squares Generative Adversarial Networks", eq. 2 with c = 1: the
+    generator pulls its samples' scores towards the "real" target.)
+
+    Args:
+        fake_scores: Discriminator outputs on generated samples, shape ``(batch, ...)``.
+
+    Returns:
+        Scalar loss.
+    """
+    return 0.5 * ops.mean(ops.square(ops.cast(fake_scores, "float32") - 1.0))
 
 
 def interpolate(real, fake, alpha):

@@ -1,13 +1,13 @@
 """Image metrics from a trained classifier: Frechet distance, class coverage, conditional accuracy.
 
-The evaluation protocol (DESIGN.md, "Images"): a project-trained MNIST CNN (>= 99 % test
-accuracy, cached as ``.keras`` under ``runs/output/cache/``) gives the Frechet distance in its
-penultimate features (same sample size for every model, with the real-vs-real value beside it),
+The evaluation protocol (docs/gans.md, "Evaluating image generators"): a project-trained MNIST CNN
+(>= 99 % test accuracy, cached as ``.keras`` under ``runs/output/cache/``) gives the Frechet
+distance in its penultimate features (same sample size for every model, with the real-vs-real value beside it),
 the class coverage of generated samples, and for conditional models the accuracy of the
 requested label. All functions take images in ``[0, 1]`` shaped like the classifier's input.
 
 Example:
-    >>> clf = metric_classifier("/work/shared/data/mnist")
+    >>> clf = metric_classifier("data/mnist")  # a folder with mnist.npz; None downloads
     >>> classifier_frechet_distance(clf, real[:5000], fake[:5000])
     >>> class_coverage(clf, fake).n_covered
 """

@@ -17,6 +17,7 @@ from typing import Sequence
 
 import keras
 
+from gans._checks import positive_int
 from genlab.errors import ConfigError
 from genlab.layers import LayerSpec, SpecLike, build_mlp
 
@@ -24,13 +25,6 @@ from genlab.layers import LayerSpec, SpecLike, build_mlp
 DEFAULT_CRITIC_SPECS = (LayerSpec(64, "leaky_relu"), LayerSpec(64, "leaky_relu"))
 #: Hidden layers of the default MLP generator.
 DEFAULT_GENERATOR_SPECS = (LayerSpec(64, "relu"), LayerSpec(64, "relu"))
-
-
-def _check_positive(name: str, value, allow_zero: bool = False) -> None:
-    ok = isinstance(value, int) and not isinstance(value, bool) and (value >= 0 if allow_zero else value > 0)
-    if not ok:
-        kind = "a non-negative" if allow_zero else "a positive"
-        raise ConfigError(f"{name} must be {kind} int, received {value!r}")
 
 
 def mlp_generator(latent_dim: int, output_dim: int, specs: Sequence[SpecLike] = DEFAULT_GENERATOR_SPECS,
@@ -52,8 +46,8 @@ def mlp_generator(latent_dim: int, output_dim: int, specs: Sequence[SpecLike] = 
     Raises:
         ConfigError: A width is not a positive int or a spec is invalid.
     """
-    _check_positive("latent_dim", latent_dim)
-    _check_positive("n_classes", n_classes, allow_zero=True)
+    positive_int("latent_dim", latent_dim)
+    positive_int("n_classes", n_classes, allow_zero=True)
     return build_mlp(latent_dim + n_classes, specs, output_units=output_dim,
                      output_activation=output_activation, name=name)
 
@@ -78,8 +72,8 @@ def mlp_critic(input_dim: int, specs: Sequence[SpecLike] = DEFAULT_CRITIC_SPECS,
     Raises:
         ConfigError: A width is not a positive int or a spec is invalid.
     """
-    _check_positive("input_dim", input_dim)
-    _check_positive("n_classes", n_classes, allow_zero=True)
+    positive_int("input_dim", input_dim)
+    positive_int("n_classes", n_classes, allow_zero=True)
     return build_mlp(input_dim + n_classes, specs, output_units=1, name=name)
 
 
@@ -103,9 +97,9 @@ def dcgan_generator(latent_dim: int = 64, n_classes: int = 0, filters: Sequence[
     Raises:
         ConfigError: A size is not a positive int, or ``filters`` does not have two entries.
     """
-    _check_positive("latent_dim", latent_dim)
-    _check_positive("n_classes", n_classes, allow_zero=True)
-    _check_positive("channels", channels)
+    positive_int("latent_dim", latent_dim)
+    positive_int("n_classes", n_classes, allow_zero=True)
+    positive_int("channels", channels)
     if len(filters) != 2:
         raise ConfigError(
             f"dcgan_generator: filters must give 2 channel counts (7x7, 14x14), received {filters!r}")
@@ -141,8 +135,8 @@ def dcgan_critic(n_classes: int = 0, filters: Sequence[int] = (32, 64), channels
     Raises:
         ConfigError: A size is not a positive int, or ``filters`` does not have two entries.
     """
-    _check_positive("n_classes", n_classes, allow_zero=True)
-    _check_positive("channels", channels)
+    positive_int("n_classes", n_classes, allow_zero=True)
+    positive_int("channels", channels)
     if len(filters) != 2:
         raise ConfigError(
             f"dcgan_critic: filters must give 2 channel counts (14x14, 7x7), received {filters!r}")

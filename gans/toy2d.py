@@ -47,7 +47,7 @@ class ToyConfig:
         frame_every: Steps between figure frames (one Keras epoch).
         learning_rate: Adam learning rate of both networks (betas 0.5, 0.999 for the GAN;
             0, 0.9 for WGAN-GP as in the paper).
-        n_critic: Critic updates per generator update for WGAN-GP (the GAN uses 1).
+        critic_steps: Critic updates per generator update for WGAN-GP (the GAN uses 1).
         seed: Seed of data, weights and noise.
         jit_compile: Compile the step with XLA.
     """
@@ -60,14 +60,14 @@ class ToyConfig:
     steps: int = 2000
     frame_every: int = 250
     learning_rate: float = 1e-3
-    n_critic: int = 2
+    critic_steps: int = 2
     seed: int = 0
     jit_compile: bool = True
 
     def __post_init__(self):
         if self.model not in TOY_MODELS:
             raise unknown_name("toy model", self.model, TOY_MODELS)
-        for name in ("latent_dim", "n_real", "batch_size", "steps", "frame_every", "n_critic"):
+        for name in ("latent_dim", "n_real", "batch_size", "steps", "frame_every", "critic_steps"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"ToyConfig.{name} must be a positive int, received {value!r}")
@@ -123,7 +123,7 @@ def build_toy_model(config: ToyConfig) -> GAN | WGANGP:
         model = GAN(generator, critic, seed=config.seed)
         optimizers = [keras.optimizers.Adam(lr, beta_1=0.5) for _ in range(2)]
     else:
-        model = WGANGP(generator, critic, n_critic=config.n_critic, seed=config.seed)
+        model = WGANGP(generator, critic, critic_steps=config.critic_steps, seed=config.seed)
         optimizers = [keras.optimizers.Adam(lr, beta_1=0.0, beta_2=0.9) for _ in range(2)]
     model.compile(*optimizers, jit_compile=config.jit_compile)
     return model
@@ -134,7 +134,7 @@ def generator_push(model, points) -> np.ndarray:
     x = tf.convert_to_tensor(np.asarray(points, np.float32))
     with tf.GradientTape() as tape:
         tape.watch(x)
-        loss = model._generator_loss(model._critic(x, training=False))
+        loss = model.generator_loss(model.critic_scores(x, training=False))
     return -tape.gradient(loss, x).numpy() * len(points)  # per-sample gradient, not 1/n of it
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import keras
 
-from gans._adversarial import WassersteinModel
-from gans.losses import gradient_penalty, wasserstein_critic_loss
+from gans.adversarial import WassersteinModel
+from gans.losses import gradient_penalty
 from gans.networks import has_batch_norm
 from genlab.errors import ConfigError
 
@@ -18,7 +18,7 @@ class WGANGP(WassersteinModel):
     :func:`~gans.losses.gradient_penalty`); for a conditional model the label channels are held
     fixed and only the sample is interpolated. The critic must not contain BatchNorm.
 
-    Defaults follow the paper: ``gp_weight`` (lambda) 10, ``n_critic`` 5, Adam(1e-4, beta_1=0,
+    Defaults follow the paper: ``gp_weight`` (lambda) 10, ``critic_steps`` 5, Adam(1e-4, beta_1=0,
     beta_2=0.9) for each network. Logged metrics: ``d_loss``, ``g_loss``, ``wasserstein``
     (``E f(x) - E f(G(z))``) and ``gradient_penalty`` (without the lambda factor).
 
@@ -26,7 +26,7 @@ class WGANGP(WassersteinModel):
         generator: Model ``(batch, latent_dim + n_classes) -> (batch, *sample_shape)``.
         critic: Model from samples (+ label channels) to ``(batch, 1)`` scores, without BatchNorm.
         gp_weight: lambda (>= 0).
-        n_critic: Critic updates per generator update (>= 1).
+        critic_steps: Critic updates per generator update (>= 1; n_critic in the paper).
         one_sided: Penalise only gradient norms above 1.
         n_classes: Number of classes of a conditional model; 0 for unconditional.
         seed: Integer seed of the noise and alpha stream.
@@ -45,7 +45,7 @@ class WGANGP(WassersteinModel):
 
     METRIC_NAMES = ("d_loss", "g_loss", "wasserstein", "gradient_penalty")
 
-    def __init__(self, generator, critic, gp_weight: float = 10.0, n_critic: int = 5,
+    def __init__(self, generator, critic, gp_weight: float = 10.0, critic_steps: int = 5,
                  one_sided: bool = False, n_classes: int = 0, seed: int | None = None, **kwargs):
         if not isinstance(gp_weight, (int, float)) or gp_weight < 0:
             raise ConfigError(f"gp_weight must be >= 0, received {gp_weight!r}; the paper uses 10")
@@ -54,18 +54,18 @@ class WGANGP(WassersteinModel):
                 f"critic {critic.name!r} contains BatchNormalization, which breaks the per-sample "
                 "gradient penalty; build it without (e.g. dcgan_critic(batch_norm=False)) or use "
                 "LayerNormalization")
-        super().__init__(generator, critic, n_critic=n_critic, n_classes=n_classes, seed=seed, **kwargs)
+        super().__init__(generator, critic, critic_steps=critic_steps, n_classes=n_classes, seed=seed, **kwargs)
         self.gp_weight = float(gp_weight)
         self.one_sided = bool(one_sided)
 
-    def _critic_terms(self, real, fake, one_hot) -> dict:
-        w_loss = wasserstein_critic_loss(self._critic(real, one_hot), self._critic(fake, one_hot))
-        gp = gradient_penalty(lambda x, training: self._critic(x, one_hot, training), real, fake,
+    def critic_terms(self, real, fake, one_hot) -> dict:
+        terms = super().critic_terms(real, fake, one_hot)
+        gp = gradient_penalty(lambda x, training: self.critic_scores(x, one_hot, training), real, fake,
                               seed=self.seed_generator, one_sided=self.one_sided)
-        return {"d_loss": w_loss + self.gp_weight * gp, "wasserstein": -w_loss, "gradient_penalty": gp}
+        return {**terms, "d_loss": terms["d_loss"] + self.gp_weight * gp, "gradient_penalty": gp}
 
-    def _default_optimizer(self):
+    def default_optimizer(self):
         return keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9)
 
-    def _hyper_config(self) -> dict:
-        return {"gp_weight": self.gp_weight, "n_critic": self.n_critic, "one_sided": self.one_sided}
+    def get_config(self):
+        return {**super().get_config(), "gp_weight": self.gp_weight, "one_sided": self.one_sided}

@@ -1,7 +1,8 @@
-"""The ``genlab`` command line: ``genlab list`` and ``genlab run NAME [options]``.
+"""The ``genlab`` command line: ``genlab list``, ``genlab run NAME [options]`` and ``genlab synth ...``.
 
 Each experiment is a module ``runs/NAME.py`` with a docstring (its first line is shown by
-``genlab list``) and a function ``main(options: RunOptions) -> RunDir``.
+``genlab list``) and a function ``main(options: RunOptions) -> RunDir``. ``genlab synth`` fits,
+samples, evaluates and exports synthesizers on CSV / Parquet files (:mod:`tabular.cli`).
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ def run(name: str, options: RunOptions):
     known = available_runs()
     if module_name not in known:
         raise unknown_name("run", name, known)
+    from genlab.quiet import device_summary
+
+    print(f"genlab: {device_summary()}", flush=True)
     module = importlib.import_module(f"runs.{module_name}")
     return module.main(options)
 
@@ -59,12 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run an experiment from runs/")
     p.add_argument("name", help="run name, e.g. quickstart (see `genlab list`)")
     p.add_argument("--out", help="run directory (default runs/output/NAME-<timestamp>)")
-    p.add_argument("--data-dir", help="directory with local data copies, e.g. ../shared/data")
+    p.add_argument("--data-dir", help="directory with local data copies, e.g. ~/data (a folder holding mnist.npz)")
     p.add_argument("--seeds", type=int, help="number of seeds (default: the run's own)")
     p.add_argument("--epochs", type=int, help="training epochs (default: the run's own)")
     p.add_argument("--quick", action="store_true", help="small, fast version")
     p.add_argument("--only", help="comma-separated parts of the run to do (runs that support it, e.g. "
                                   "gans_mnist models); default all")
+    from tabular.cli import add_parser as add_synth
+
+    add_synth(sub)
     return parser
 
 
@@ -74,6 +81,10 @@ def main(argv=None) -> int:
         for name, line in sorted(available_runs().items()):
             print(f"{name:24s} {line}")
         return 0
+    if args.command == "synth":
+        from tabular.cli import run as run_synth
+
+        return _plainly(run_synth, args)
     for label in ("seeds", "epochs"):
         value = getattr(args, label)
         if value is not None and value <= 0:
@@ -82,16 +93,18 @@ def main(argv=None) -> int:
     options = RunOptions(out=args.out, data_dir=args.data_dir, seeds=args.seeds,
                          epochs=args.epochs, quick=args.quick,
                          only=tuple(p for p in args.only.split(",") if p) if args.only else None)
-    try:
-        run(args.name, options)
-    except Exception as exc:  # noqa: BLE001 - report user errors plainly, keep tracebacks for bugs
-        from genlab.errors import GenlabError
+    return _plainly(lambda: run(args.name, options) and 0)
 
-        if isinstance(exc, GenlabError):
-            print(f"genlab: {exc}", file=sys.stderr)
-            return 2
-        raise
-    return 0
+
+def _plainly(fn, *args) -> int:
+    """Run ``fn``; a genlab error becomes one line on standard error and exit code 2 (bugs keep their traceback)."""
+    from genlab.errors import GenlabError
+
+    try:
+        return fn(*args) or 0
+    except GenlabError as exc:
+        print(f"genlab: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

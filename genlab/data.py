@@ -1,7 +1,7 @@
 """Data set loaders used by the experiments and tests.
 
 Tests use data that ships with scikit-learn; experiments take ``data_dir`` so that local copies
-(``../shared/data`` on the build machines) are used instead of downloads.
+(e.g. a machine without internet access) are used instead of downloads.
 """
 
 from __future__ import annotations

@@ -42,6 +42,22 @@ class ChecksumError(GenlabError, OSError):
     """A downloaded or cached file does not have the expected sha256."""
 
 
+class ExportMismatchError(GenlabError, AssertionError):
+    """A reloaded SavedModel does not reproduce the Python model's outputs."""
+
+
+class PathExistsError(GenlabError, FileExistsError):
+    """A path to write to already holds something that must not be overwritten."""
+
+
+class SavedStateError(GenlabError, ValueError):
+    """A saved model or synthesizer is missing, incomplete, corrupt or inconsistent."""
+
+
+class ConditionError(GenlabError, ValueError):
+    """A sampling condition cannot be met by the fitted model (too few matching rows)."""
+
+
 def unknown_name(kind: str, received: str, choices) -> UnknownNameError:
     """Build an :class:`UnknownNameError` listing the valid choices.
 

@@ -16,11 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from genlab.errors import GenlabError
-
-
-class ExportMismatchError(GenlabError, AssertionError):
-    """A reloaded SavedModel does not reproduce the Python model's outputs."""
+from genlab.errors import ExportMismatchError
 
 
 def export_saved_model(

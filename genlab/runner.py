@@ -176,7 +176,8 @@ def aggregate(records: Iterable[Mapping], by: Sequence[str], values: Sequence[st
     """Group records by ``by`` keys and report ``mean`` and ``std`` (population) of ``values``.
 
     Returns one flat record per group: the ``by`` keys, ``<value>`` (the mean), ``<value>_std`` and
-    ``n_seeds``. ``None`` values are ignored; a value missing in every record stays ``None``.
+    ``n_seeds``. ``None`` values are ignored; a value missing in every record stays ``None``; the
+    std of a single value is ``None`` (a table then shows no ``± 0``).
     """
     groups: dict[tuple, list[Mapping]] = {}
     for r in records:
@@ -187,7 +188,7 @@ def aggregate(records: Iterable[Mapping], by: Sequence[str], values: Sequence[st
         for v in values:
             xs = [float(r[v]) for r in rs if r.get(v) is not None]
             row[v] = float(np.mean(xs)) if xs else None
-            row[f"{v}_std"] = float(np.std(xs)) if xs else None
+            row[f"{v}_std"] = float(np.std(xs)) if len(xs) > 1 else None  # one seed: no spread to show
         row["n_seeds"] = len(rs)
         out.append(row)
     return out

@@ -20,7 +20,7 @@ from genlab.runner import RunDir, RunOptions, aggregate
 #: Per-model settings; steps are scaled by --epochs (frames) and --quick.
 CONFIGS = {
     "gan": ToyConfig(model="gan", learning_rate=1e-3, steps=3000, frame_every=250),
-    "wgan_gp": ToyConfig(model="wgan_gp", learning_rate=1e-4, n_critic=5, steps=5000, frame_every=500),
+    "wgan_gp": ToyConfig(model="wgan_gp", learning_rate=1e-4, critic_steps=5, steps=5000, frame_every=500),
 }
 
 

@@ -1,21 +1,21 @@
-"""genlab's synthesizer (TVAE default, CTGAN-style conditional GAN) on Adult and on a mixed-type table.
+"""genlab's synthesizers (TVAE default, CTGAN-style conditional GAN) on Adult and on a mixed-type table.
 
-Protocol (DESIGN.md, "Tabular"): Adult's embedded ``adult.data``, ``?`` -> ``Unknown``, stratified
-80/20 split with seed 42 (26,048 / 6,513 rows). Each method of :class:`tabular.synth.Synthesizer`
+Protocol (``docs/tabular.md``): Adult's embedded ``adult.data``, ``?`` -> ``Unknown``, stratified
+80/20 split with seed 42 (26,048 / 6,513 rows). Each method of :class:`tabular.Synthesizer`
 trains on the training part and synthesizes as many rows as it; :func:`tabular.evaluate` scores
 the rows (RandomForest(100) 4-fold detection AUC, logistic detection, efficacy and its ratio,
 column shapes, column-pair trends, exact copies beside the real-vs-real rate, distance to closest
 record). A real-vs-real row (the training part's two stratified halves) gives the ideal values.
 Mean ± std over seeds; seconds per epoch are wall-clock (first, compiling epoch excluded).
 
-The second table, ``loans`` (:func:`loans_table`), is built here: 12,000 rows with integer,
+The second table, ``loans`` (:func:`tabular.loans_table`), is built in code: 12,000 rows with integer,
 float (2 decimals), categorical and boolean columns, missing values in a numeric and a
 categorical column, a bimodal integer and a binary target ``default`` that depends on several
 columns — a table the synthesizer never saw while it was developed. Its efficacy is measured on
 its own stratified 80/20 split.
 
 The run also exports the first Adult TVAE as a SavedModel (``export/``), reloads it with plain
-TensorFlow and checks the schema and the conditional endpoint.
+TensorFlow and checks that it samples the Python rows and meets a condition.
 
 ``--quick``: 2,000 training rows per table, few epochs, one seed (a smoke test, not the protocol).
 ``--only`` picks tables and/or methods (``--only loans``, ``--only adult tvae``) so parts can run
@@ -29,19 +29,15 @@ import dataclasses
 import json
 import time
 
-import numpy as np
-import pandas as pd
-import tensorflow as tf
 from sklearn.model_selection import train_test_split
 
 from genlab.runner import RunDir, RunOptions, aggregate, with_options
 from genlab.tensorboard import scalar_callback
-from tabular import evaluate, load_adult
-from tabular.synth import Synthesizer
+from tabular import Synthesizer, evaluate, load_adult, loans_table
 
 METRICS = ("detection_auc", "lr_detection_auc", "column_shapes", "column_pair_trends", "efficacy_synthetic_auc",
            "efficacy_real_auc", "efficacy_ratio", "exact_copy_rate", "exact_copy_rate_holdout",
-           "dcr_synthetic_median", "dcr_holdout_median", "seconds_per_epoch", "fit_seconds")
+           "dcr_synthetic_median", "dcr_holdout_median", "dcr_share", "seconds_per_epoch", "fit_seconds")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,30 +68,6 @@ class SynthSettings:
 QUICK = SynthSettings(seeds=1, epochs=5, gan_epochs=2, train_rows=2000)
 
 
-def loans_table(n: int = 12000, seed: int = 7) -> pd.DataFrame:
-    """A mixed-type loans table with missing values and a binary target ``default``."""
-    rng = np.random.default_rng(seed)
-    age = rng.integers(19, 76, n)
-    income = np.round(np.exp(rng.normal(10.4, 0.6, n)) * (1 + (age - 19) / 120), 2)
-    purpose = rng.choice(["car", "home", "education", "business", "other"], n, p=[0.3, 0.25, 0.15, 0.1, 0.2])
-    amount = np.round(np.where(purpose == "home", rng.normal(150_000, 40_000, n), rng.gamma(2.0, 6_000, n)), -2)
-    amount = np.clip(amount, 500, None)
-    term = rng.choice([12, 24, 36, 60, 120, 240], n, p=[0.1, 0.2, 0.3, 0.2, 0.1, 0.1])
-    dependants = np.where(rng.random(n) < 0.45, 0, rng.integers(1, 6, n))
-    employed = rng.random(n) < 0.82
-    region = rng.choice(["north", "south", "east", "west"], n).astype(object)
-    region[rng.random(n) < 0.07] = None
-    credit = np.round(np.clip(rng.normal(650, 70, n) + 40 * employed, 300, 850), 0)
-    credit[rng.random(n) < 0.12] = np.nan
-    ratio = amount / income
-    score = (-2.0 + 0.8 * np.log1p(ratio) - 0.008 * (np.nan_to_num(credit, nan=650) - 650)
-             - 1.0 * employed + 0.15 * dependants + 0.6 * (purpose == "business"))
-    default = np.where(rng.random(n) < 1 / (1 + np.exp(-score)), "yes", "no")
-    return pd.DataFrame({"age": age, "income": income, "purpose": purpose, "amount": amount, "term": term,
-                         "dependants": dependants, "employed": employed, "region": region, "credit_score": credit,
-                         "default": default})
-
-
 def _tables(settings: SynthSettings):
     """``{name: (train, test, target)}``."""
     sources = {"adult": (load_adult, "income"), "loans": (loans_table, "default")}
@@ -111,38 +83,6 @@ def _tables(settings: SynthSettings):
     return out
 
 
-def _evaluable(frame: pd.DataFrame) -> pd.DataFrame:
-    """The evaluation suite needs complete rows: missing numbers -> -1 marker, missing categories ->
-    'Missing' (applied alike to real and synthetic rows, so missingness is scored too)."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].isna().any() or str(out[col].dtype) in ("Int64", "boolean"):
-            if pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col]):
-                out[col] = out[col].astype(float).fillna(-1.0)
-            else:
-                out[col] = out[col].astype(object).where(out[col].notna(), "Missing").astype(str)
-    return out
-
-
-def _check_export(synth: Synthesizer, run: RunDir, train: pd.DataFrame, target: str) -> str:
-    path = synth.export(run.export)
-    loaded = tf.saved_model.load(str(path))
-    rows = loaded.sample(n=tf.constant(1000), seed=tf.constant(0, tf.int64))
-    problems = [c for c in train.columns if c not in rows]
-    for col in train.columns:
-        if pd.api.types.is_numeric_dtype(train[col]) and not pd.api.types.is_bool_dtype(train[col]):
-            values = rows[col].numpy().astype(float)
-            values = values[~np.isnan(values)]
-            if values.min() < train[col].min() or values.max() > train[col].max():
-                problems.append(col)
-    positive = str(train[target].value_counts().index[-1])
-    cond = loaded.sample_conditional(n=tf.constant(200), seed=tf.constant(1, tf.int64),
-                                     conditions=tf.constant([f"{target}={positive}"]))
-    if {v.decode() for v in cond[target].numpy()} != {positive}:
-        problems.append(f"{target} condition")
-    return f"export/ reloaded with tf.saved_model.load: {'OK' if not problems else 'PROBLEMS ' + str(problems)}"
-
-
 def main(options: RunOptions) -> RunDir:
     settings = SynthSettings.from_options(options)
     run = RunDir("tabular_synth", options.out)
@@ -150,7 +90,7 @@ def main(options: RunOptions) -> RunDir:
     for table, (train, test, target) in _tables(settings).items():
         print(f"{table}: train {len(train)} rows, test {len(test)} rows", flush=True)
         half_a, half_b = train_test_split(train, test_size=0.5, stratify=train[target], random_state=0)
-        ref = evaluate(_evaluable(half_a), _evaluable(test), _evaluable(half_b), target=target)
+        ref = evaluate(half_a, test, half_b, target=target)
         records.append({"table": table, "model": "real_vs_real", "seed": 0, **ref.metrics})
         for method in settings.methods:
             epochs = settings.epochs if method == "tvae" else settings.gan_epochs
@@ -161,8 +101,8 @@ def main(options: RunOptions) -> RunDir:
                 fit_seconds = time.perf_counter() - start
                 synthetic = synth.sample(len(train), seed=seed)
                 out = run.path / "eval" / f"{table}-{method}-seed{seed}" if seed == 0 else None
-                result = evaluate(_evaluable(train), _evaluable(test), _evaluable(synthetic), target=target,
-                                  seed=seed, out_dir=out, title=f"{table}, {method}, seed {seed}")
+                result = evaluate(train, test, synthetic, target=target, seed=seed, out_dir=out,
+                                  title=f"{table}, {method}, seed {seed}")
                 row = {"table": table, "model": method, "seed": seed, **result.metrics, "epochs": epochs,
                        "seconds_per_epoch": synth.seconds_per_epoch_, "fit_seconds": fit_seconds}
                 records.append(row)
@@ -171,7 +111,7 @@ def main(options: RunOptions) -> RunDir:
                       f"trends {row['column_pair_trends']:.4f} efficacy {row['efficacy_ratio']:.4f} "
                       f"({synth.seconds_per_epoch_:.2f} s/epoch)", flush=True)
                 if table == "adult" and method == "tvae" and seed == 0:
-                    export_note = _check_export(synth, run, train, target)
+                    export_note = synth.check_export(synth.export(run.export))
                     print(export_note, flush=True)
     table_rows = aggregate(records, ["table", "model"], list(METRICS))
     sub = "" if settings.train_rows is None else f" (training parts subsampled to {settings.train_rows} rows)"

@@ -1,60 +1,47 @@
-"""Tabular data: the Adult data set, reversible transformers, augmentation, tabular GANs, evaluation.
+"""Tabular synthesis as one pipeline: data -> encoding -> models -> synthesizers -> evaluation.
 
-Pieces (DESIGN.md conventions 7-9):
-
-- :func:`load_adult` — UCI Adult, embedded in the package (CC BY 4.0, Becker & Kohavi 1996;
-  ``tabular/data/ATTRIBUTION.md``) or downloaded with a sha256 check and a cache.
-- :class:`TabularTransformer` — scikit-learn-style encoder: one-hot categoricals (every category),
-  continuous columns min-max scaled to [-1, 1], the target as one binary column; ``index_map_``
-  maps encoded indices to source columns; ``inverse_transform`` decodes to the original schema.
-- :class:`TabularDataset` — a frame with its transformer, a summary and the stratified split.
-- :func:`noisy_oversample`, :func:`smote_balance` — balance the training part to 50/50.
-- :class:`TabularGAN`, :class:`TabularCGAN` — GAN / conditional GAN on encoded rows (reusing
-  :class:`gans.GAN`), :class:`TabularAutoencoder` and :class:`AutoencoderGAN` (latent GAN, MSE
-  or WGAN-GP variant).
-- :func:`evaluate` — the fixed "Tabular" protocol (RandomForest detection and efficacy) plus
-  logistic detection, column shapes, pair trends, exact copies and DCR, with a report.
-- :class:`Synthesizer` (:mod:`tabular.synth`) — the stronger synthesizer for any DataFrame:
-  :class:`MixedTransformer` (mode-specific normalisation, learned precision/range, missing values),
-  a TVAE (default) or a CTGAN-style conditional WGAN-GP, guaranteed conditions, save/load without
-  pickle and a SavedModel export that samples decoded rows with plain TensorFlow.
+- :mod:`tabular.data` — Adult (embedded + UCI), tables built in code, :class:`TabularDataset`,
+  class balancing (:func:`noisy_oversample`, :func:`smote_balance`).
+- :mod:`tabular.encoding` — one :class:`~tabular.encoding.Span` record and one encoder contract;
+  :class:`MinMaxOneHotEncoder` (the study's) and :class:`ModeSpecificEncoder` (CTGAN / TVAE).
+- :mod:`tabular.models` — the Keras models (TVAE, CTGAN-style GAN, the study's GAN / cGAN /
+  autoencoder + latent GAN).
+- :mod:`tabular.synthesizers` — :class:`Synthesizer`: ``fit(frame)``, ``sample(n, conditions, seed)``,
+  ``save`` / ``load`` (JSON + ``.keras``, no pickle), ``export`` (a SavedModel that samples decoded
+  rows); every method by name: ``tvae`` (default), ``ctgan``, ``gan``, ``cgan``, ``ae_gan``, ``ae_wgan_gp``.
+- :mod:`tabular.evaluation` — :func:`evaluate`: detection, efficacy, shapes, trends, privacy, report.
 
 Example:
-    >>> from tabular import TabularDataset, TabularCGAN, TabularGANConfig, evaluate, load_adult
-    >>> ds = TabularDataset(load_adult(), target="income", positive_label=">50K")
-    >>> split = ds.split(test_size=0.2, seed=42)
-    >>> x, y = ds.encode(split.train)
-    >>> model = TabularCGAN.build(ds.transformer, TabularGANConfig(), seed=0)
-    >>> model.train(x, y, epochs=100)
-    >>> result = evaluate(split.train, split.test, model.generate(len(split.train)), out_dir="eval")
+    >>> from tabular import Synthesizer, evaluate, load_adult
+    >>> synth = Synthesizer("tvae", epochs=300).fit(train)
+    >>> rows = synth.sample(1000, conditions={"income": ">50K"})
+    >>> result = evaluate(train, test, synth.sample(len(train)), target="income", out_dir="eval")
+
+Names are imported on first use (``import tabular`` alone starts no TensorFlow).
 """
 
-from tabular.adult import ADULT_COLUMNS, ChecksumError, load_adult
-from tabular.augment import Augmented, noisy_oversample, smote_balance
-from tabular.autoencoder import (AutoencoderGAN, AutoencoderGANConfig, LatentLSGAN,
-                                 TabularAutoencoder)
-from tabular.dataset import DatasetSplit, DatasetSummary, TabularDataset
-from tabular.evaluation import EvaluationResult, evaluate
-from tabular.gan import TabularCGAN, TabularGAN, TabularGANConfig
-from tabular.losses import least_squares_discriminator_loss, least_squares_generator_loss
-from tabular.transformer import ColumnSpan, NotFittedError, TabularTransformer
-from tabular.synth import CTGANConfig, MixedTransformer, Synthesizer, TVAEConfig
+import importlib as _importlib
 
-__all__ = [
+_LAZY = {
     # data
-    "ADULT_COLUMNS", "ChecksumError", "load_adult",
-    # transformers and data sets
-    "ColumnSpan", "DatasetSplit", "DatasetSummary", "NotFittedError", "TabularDataset",
-    "TabularTransformer",
-    # augmentation
-    "Augmented", "noisy_oversample", "smote_balance",
-    # models
-    "AutoencoderGAN", "AutoencoderGANConfig", "LatentLSGAN", "TabularAutoencoder", "TabularCGAN",
-    "TabularGAN", "TabularGANConfig",
-    # losses
-    "least_squares_discriminator_loss", "least_squares_generator_loss",
+    **dict.fromkeys(["ADULT_COLUMNS", "Augmented", "DatasetSplit", "DatasetSummary", "TabularDataset",
+                     "consistency_table", "load_adult", "loans_table", "noisy_oversample", "read_table",
+                     "smote_balance", "write_table"], "tabular.data"),
+    # encoding
+    **dict.fromkeys(["Encoder", "MinMaxOneHotEncoder", "ModeSpecificEncoder", "Span", "encoder_from_state"],
+                    "tabular.encoding"),
+    # synthesizers
+    **dict.fromkeys(["AEGANConfig", "AEWGANGPConfig", "CGANConfig", "CTGANConfig", "GANConfig", "Synthesizer",
+                     "TVAEConfig", "methods"], "tabular.synthesizers"),
     # evaluation
-    "EvaluationResult", "evaluate",
-    # the synthesizer for any DataFrame (tabular.synth)
-    "CTGANConfig", "MixedTransformer", "Synthesizer", "TVAEConfig",
-]
+    **dict.fromkeys(["EvaluationResult", "evaluate"], "tabular.evaluation"),
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(_importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'tabular' has no attribute {name!r}")
+
+
+__all__ = sorted(_LAZY)

@@ -41,6 +41,7 @@ import tensorflow as tf
 from keras import ops
 
 from genlab.checks import check_labels
+from genlab.distribute import scale_for_replicas
 from genlab.errors import ConfigError, InputShapeError, NotFittedError, unknown_name
 
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -217,8 +218,10 @@ class M2(keras.Model):
         x_l, x_u = ops.cast(x_l, self.compute_dtype), ops.cast(x_u, self.compute_dtype)
         with tf.GradientTape() as tape:
             terms = self.compute_losses(x_l, y_l, x_u, training=True)
+            # fit sums replica gradients: scale the per-replica mean for the global batch.
+            scaled = scale_for_replicas(terms["loss"])
         variables = self.trainable_variables
-        self.optimizer.apply(tape.gradient(terms["loss"], variables), variables)
+        self.optimizer.apply(tape.gradient(scaled, variables), variables)
         for name, tracker in self.trackers.items():
             tracker.update_state(terms[name])
         return {name: t.result() for name, t in self.trackers.items()}

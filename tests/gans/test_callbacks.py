@@ -12,7 +12,7 @@ from gans import WGANGP, SampleGridCallback, dcgan_critic, dcgan_generator
 def test_sample_grid_writes_image_summary_from_fixed_noise(tmp_path):
     keras.utils.set_random_seed(0)
     model = WGANGP(dcgan_generator(4, n_classes=3, filters=(4, 4)), dcgan_critic(n_classes=3, filters=(4, 4)),
-                   n_classes=3, n_critic=1, seed=0)
+                   n_classes=3, critic_steps=1, seed=0)
     model.compile()
     cb = SampleGridCallback(tmp_path / "tb", latent_dim=4, n_classes=3, cols=2, png_dir=tmp_path / "png")
     noise = cb.noise.copy()

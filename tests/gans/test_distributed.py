@@ -10,12 +10,13 @@ import keras
 import numpy as np
 import pytest
 
-from gans import GAN, WGAN, WGANGP, mlp_critic
+from gans import GAN, LSGAN, WGAN, WGANGP, mlp_critic
 from genlab.layers import LayerSpec
 
-CASES = {"gan": (GAN, 0, {"d_steps": 1, "g_steps": 2}, "tanh"),
-         "wgan": (WGAN, 2, {"n_critic": 2, "clip_value": 0.3}, "tanh"),
-         "wgan_gp": (WGANGP, 2, {"n_critic": 2}, None)}
+CASES = {"gan": (GAN, 0, {"critic_steps": 1, "generator_steps": 2}, "tanh"),
+         "lsgan": (LSGAN, 2, {"critic_steps": 2, "generator_steps": 1}, "tanh"),
+         "wgan": (WGAN, 2, {"critic_steps": 2, "clip_value": 0.3}, "tanh"),
+         "wgan_gp": (WGANGP, 2, {"critic_steps": 2}, None)}
 LATENT = 3
 
 

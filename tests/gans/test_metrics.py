@@ -5,23 +5,7 @@ import pytest
 from scipy import linalg
 
 from gans import metrics
-from genlab.data import digits_images
 from genlab.errors import InputShapeError, LabelError
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return digits_images()
-
-
-@pytest.fixture(scope="module")
-def classifier(digits, tmp_path_factory):
-    # Tiny classifier on sklearn's 8x8 digits (never MNIST or the network in tests).
-    model = metrics.train_classifier(digits.x_train, digits.y_train, epochs=12, batch_size=64, verbose=0,
-                                     filters=(8, 16), dense=32)
-    path = tmp_path_factory.mktemp("clf") / "digits.keras"
-    model.save(path)
-    return model
 
 
 def test_frechet_distance_matches_closed_form_for_gaussians():

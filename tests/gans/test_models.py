@@ -1,15 +1,16 @@
-"""GAN / WGAN / WGAN-GP: training through fit, clipping, conditioning, serialization, errors."""
+"""GAN / LSGAN / WGAN / WGAN-GP: training through fit, clipping, conditioning, serialization, errors."""
 
 import keras
 import numpy as np
 import pytest
 
-from gans import GAN, WGAN, WGANGP, dcgan_critic, dcgan_generator, mlp_critic, mlp_generator
+from gans import (GAN, LSGAN, WGAN, WGANGP, AdversarialModel, WassersteinModel, dcgan_critic, dcgan_generator,
+                  losses, mlp_critic, mlp_generator)
 from genlab.errors import ConfigError, LabelError
 from genlab.layers import LayerSpec
 
-MODELS = {"gan": (GAN, {}), "wgan": (WGAN, {"n_critic": 2, "clip_value": 0.05}),
-          "wgan_gp": (WGANGP, {"n_critic": 2})}
+MODELS = {"gan": (GAN, {}), "lsgan": (LSGAN, {"generator_steps": 2}), "wgan": (WGAN, {"critic_steps": 2, "clip_value": 0.05}),
+          "wgan_gp": (WGANGP, {"critic_steps": 2})}
 
 
 def make(name, n_classes=0, seed=0):
@@ -54,7 +55,8 @@ def test_wgan_weights_stay_clipped():
 
 
 def test_default_optimizers():
-    for name, expected in (("gan", ("Adam", 2e-4, 0.5)), ("wgan", ("RMSprop", 5e-5, None)),
+    for name, expected in (("gan", ("Adam", 2e-4, 0.5)), ("lsgan", ("Adam", 2e-4, 0.5)),
+                           ("wgan", ("RMSprop", 5e-5, None)),
                            ("wgan_gp", ("Adam", 1e-4, 0.0))):
         model = make(name)
         model.compile()
@@ -65,13 +67,13 @@ def test_default_optimizers():
             assert opt.beta_1 == expected[2]
     gp = WGANGP(mlp_generator(4, 2), mlp_critic(2))
     gp.compile()
-    assert (gp.gp_weight, gp.n_critic, gp.g_optimizer.beta_2) == (10.0, 5, 0.9)
+    assert (gp.gp_weight, gp.critic_steps, gp.g_optimizer.beta_2) == (10.0, 5, 0.9)
 
 
 def test_conditional_dcgan_critic_sees_label_maps():
     keras.utils.set_random_seed(0)
     model = WGANGP(dcgan_generator(8, n_classes=3, filters=(8, 4)),
-                   dcgan_critic(n_classes=3, filters=(4, 8)), n_classes=3, n_critic=1, seed=0)
+                   dcgan_critic(n_classes=3, filters=(4, 8)), n_classes=3, critic_steps=1, seed=0)
     assert model.critic.input_shape == (None, 28, 28, 4)
     model.compile(jit_compile=True)
     x = np.random.default_rng(0).uniform(-1, 1, (4, 28, 28, 1)).astype(np.float32)
@@ -81,7 +83,7 @@ def test_conditional_dcgan_critic_sees_label_maps():
     # The generator ran with training=True in the step: its BatchNorm statistics moved.
     assert not np.allclose(bn.moving_mean.numpy(), moving_mean)
     # The label moves the score: maps as channels, one class per sample.
-    scores = [model._critic(x[:1], np.eye(3, dtype=np.float32)[[k]], training=False) for k in range(3)]
+    scores = [model.critic_scores(x[:1], np.eye(3, dtype=np.float32)[[k]], training=False) for k in range(3)]
     assert len({round(float(s[0, 0]), 6) for s in scores}) == 3
     images = model.generate(6, labels=[0, 1, 2, 0, 1, 2])
     assert images.shape == (6, 28, 28, 1) and np.abs(images).max() <= 1
@@ -98,7 +100,7 @@ def test_keras_file_round_trip(tmp_path, name):
     loaded = keras.saving.load_model(path)
     assert type(loaded) is type(model)
     config, loaded_config = model.get_config(), loaded.get_config()
-    for key in ("n_classes", "seed", "d_steps", "clip_value", "gp_weight", "n_critic"):
+    for key in ("n_classes", "seed", "critic_steps", "generator_steps", "clip_value", "gp_weight", "one_sided"):
         assert loaded_config.get(key) == config.get(key)
     z = np.random.default_rng(1).normal(size=(5, 6)).astype(np.float32)
     np.testing.assert_allclose(loaded(z), model(z), atol=1e-6)
@@ -109,7 +111,59 @@ def test_keras_file_round_trip(tmp_path, name):
 def test_config_round_trip_without_saving():
     model = make("wgan_gp", n_classes=2, seed=3)
     clone = WGANGP.from_config(model.get_config())
-    assert (clone.n_classes, clone.seed, clone.latent_dim, clone.n_critic) == (2, 3, 4, 2)
+    assert (clone.n_classes, clone.seed, clone.latent_dim, clone.critic_steps) == (2, 3, 4, 2)
+    assert "generator_steps" not in model.get_config()  # one generator update: not an argument
+    lsgan = LSGAN.from_config(make("lsgan", seed=5).get_config())
+    assert (lsgan.critic_steps, lsgan.generator_steps, lsgan.seed) == (1, 2, 5)
+
+
+def test_lsgan_steps_follow_the_least_squares_losses():
+    keras.utils.set_random_seed(0)
+    model = make("lsgan")
+    model.compile(g_optimizer=keras.optimizers.SGD(0.1), d_optimizer=keras.optimizers.SGD(0.1))
+    x = toy_data(16)[0]
+    noise = model._noise(16)
+    fake = model.generator(noise)
+    expected = losses.least_squares_discriminator_loss(model.critic_scores(x), model.critic_scores(fake))
+    terms = model.critic_terms(x, fake, None)
+    assert float(terms["d_loss"]) == pytest.approx(float(expected))
+    # The BCE model scores the same batch differently: the LSGAN is not a renamed GAN.
+    assert float(terms["d_loss"]) != pytest.approx(float(losses.bce_discriminator_loss(
+        model.critic_scores(x), model.critic_scores(fake))))
+    scores = np.array([[0.0], [2.0]], np.float32)
+    assert float(model.generator_loss(scores)) == pytest.approx(0.5)  # 1/2 mean(1, 1)
+
+
+def test_subclass_hooks_are_public_and_checked():
+    @keras.saving.register_keras_serializable(package="tests")
+    class Hinge(AdversarialModel):
+        def critic_terms(self, real, fake, one_hot):
+            real_s, fake_s = self.critic_scores(real, one_hot), self.critic_scores(fake, one_hot)
+            return {"d_loss": keras.ops.mean(keras.ops.relu(1 - real_s)) + keras.ops.mean(keras.ops.relu(1 + fake_s))}
+
+        def generator_loss(self, fake_scores):
+            return -keras.ops.mean(fake_scores)
+
+        def default_optimizer(self):
+            return keras.optimizers.SGD(0.01)
+
+    keras.utils.set_random_seed(0)
+    model = Hinge(mlp_generator(4, 2, (8,)), mlp_critic(2, (8,)), critic_steps=2, seed=0)
+    model.compile()
+    history = model.fit(toy_data()[0], epochs=1, batch_size=16, verbose=0)
+    assert set(history.history) == {"d_loss", "g_loss"} and model.d_optimizer.iterations == 4
+
+    class Unlisted(Hinge):  # a term missing from METRIC_NAMES
+        def critic_terms(self, real, fake, one_hot):
+            return {**super().critic_terms(real, fake, one_hot), "margin": 0.0}
+
+    bad = Unlisted(mlp_generator(4, 2, (8,)), mlp_critic(2, (8,)), seed=0)
+    bad.compile()
+    with pytest.raises(ConfigError, match="add the extra names to METRIC_NAMES"):
+        bad.fit(toy_data()[0], epochs=1, batch_size=16, verbose=0)
+    with pytest.raises(NotImplementedError, match="critic_terms"):
+        AdversarialModel(mlp_generator(4, 2), mlp_critic(2)).critic_terms(None, None, None)
+    assert issubclass(WGAN, WassersteinModel) and issubclass(LSGAN, AdversarialModel)
 
 
 def test_errors():
@@ -119,8 +173,12 @@ def test_errors():
         WGAN(mlp_generator(4, 3), mlp_critic(2))
     with pytest.raises(ConfigError, match="clip_value must be > 0"):
         WGAN(mlp_generator(4, 2), mlp_critic(2), clip_value=0)
-    with pytest.raises(ConfigError, match="n_critic must be an int >= 1"):
-        WGANGP(mlp_generator(4, 2), mlp_critic(2), n_critic=0)
+    with pytest.raises(ConfigError, match="critic_steps must be a positive int"):
+        WGANGP(mlp_generator(4, 2), mlp_critic(2), critic_steps=0)
+    with pytest.raises(ConfigError, match="generator_steps must be a positive int"):
+        LSGAN(mlp_generator(4, 2), mlp_critic(2), generator_steps=0)
+    with pytest.raises(ValueError, match="d_steps"):
+        GAN(mlp_generator(4, 2), mlp_critic(2), d_steps=2)  # the old name is gone
     with pytest.raises(ConfigError, match="same object"):
         opt = keras.optimizers.SGD()
         make("gan").compile(g_optimizer=opt, d_optimizer=opt)

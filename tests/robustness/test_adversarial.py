@@ -61,9 +61,10 @@ def test_pgd_training_and_evaluate(digits):
     trainer = AdversarialTrainer(small_cnn(2), attack="pgd", epsilon=0.1, steps=3,
                                  adversarial_weight=1.0, seed=0)
     trainer.compile(keras.optimizers.Adam(1e-3))
-    trainer.fit(digits.x_train[:128], digits.y_train[:128], epochs=1, batch_size=64, verbose=0)
-    scores = trainer.evaluate(digits.x_test[:64], digits.y_test[:64], verbose=0, return_dict=True)
-    assert 0 <= scores["adversarial_accuracy"] <= scores["accuracy"] + 1e-6
+    trainer.fit(digits.x_train, digits.y_train, epochs=5, batch_size=64, verbose=0)
+    scores = trainer.evaluate(digits.x_test[:256], digits.y_test[:256], verbose=0, return_dict=True)
+    # the model learned the digits, and the attack finds inputs it gets wrong
+    assert scores["accuracy"] > 0.8 and scores["adversarial_accuracy"] < scores["accuracy"] - 0.05, scores
     assert trainer.step_size == pytest.approx(2.5 * 0.1 / 3)
 
 

@@ -1,0 +1,266 @@
+"""The original tabular study's methods on min-max / one-hot rows (:class:`~tabular.encoding.MinMaxOneHotEncoder`).
+
+- ``"gan"`` — an MLP GAN on whole rows (the target is one more column);
+- ``"cgan"`` — a conditional GAN: the one-hot category of ``condition_column`` is appended to the
+  generator's noise and to the discriminator's input; sampling draws it by training frequency,
+  or among the requested categories when a condition names that column;
+- ``"ae_gan"`` — an autoencoder on rows, then a least-squares GAN on its codes;
+- ``"ae_wgan_gp"`` — the same with a WGAN-GP on the codes.
+
+Their generators end in ``tanh``; categories decode to their argmax. Conditions on other columns
+(and on every column of the unconditional methods) are met by rejection.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from genlab.callbacks import RestoreBestEarlyStopping
+from genlab.errors import ConfigError, UnknownNameError
+from genlab.layers import LayerSpec, as_layer_specs
+from tabular.encoding import MinMaxOneHotEncoder
+from tabular.encoding.columns import DISCRETE_KINDS
+from tabular.models.study import TabularAutoencoder, build_gan, build_latent_gan
+from tabular.synthesizers.base import Synthesizer, check_int, register
+from tabular.synthesizers.tvae import check_positive
+
+
+def _leaky(units, batch_norm=True, dropout=0.0):
+    return LayerSpec(units, "leaky_relu", batch_norm=batch_norm, dropout=dropout)
+
+
+@dataclasses.dataclass(frozen=True)
+class GANConfig:
+    """Networks and training of ``"gan"`` (the study's defaults).
+
+    Attributes:
+        epochs: Maximum epochs.
+        batch_size: Rows per step.
+        latent_dim: Noise width.
+        generator_layers: Hidden specs of G (64 -> 128 -> 256 -> 512 -> 256, LeakyReLU(0.2),
+            BatchNorm, dropout 0.1); G ends in a tanh layer of the encoded width.
+        discriminator_layers: Hidden specs of D (64 -> 32, LeakyReLU(0.2), dropout 0.3); D ends in one logit.
+        learning_rate, beta_1, weight_decay: Adam of both networks.
+        critic_steps: Discriminator updates per generator update.
+        generator_steps: Generator updates per train step.
+        warmup: Epochs before early stopping on the generator loss may stop training.
+        patience: Epochs without a lower generator loss before stopping (best weights restored).
+    """
+
+    epochs: int = 100
+    batch_size: int = 128
+    latent_dim: int = 32
+    generator_layers: tuple = (_leaky(64, dropout=0.1), _leaky(128, dropout=0.1), _leaky(256, dropout=0.1),
+                               _leaky(512, dropout=0.1), _leaky(256, dropout=0.1))
+    discriminator_layers: tuple = (_leaky(64, batch_norm=False, dropout=0.3), _leaky(32, batch_norm=False, dropout=0.3))
+    learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    weight_decay: float = 1e-5
+    critic_steps: int = 1
+    generator_steps: int = 1
+    warmup: int = 20
+    patience: int = 15
+
+    def __post_init__(self):
+        for name in ("epochs", "batch_size", "latent_dim", "critic_steps", "generator_steps"):
+            check_int(f"{type(self).__name__}.{name}", getattr(self, name), 1)
+        for name in ("warmup", "patience"):
+            check_int(f"{type(self).__name__}.{name}", getattr(self, name), 0)
+        check_positive(type(self).__name__, learning_rate=self.learning_rate)
+        object.__setattr__(self, "generator_layers", as_layer_specs(self.generator_layers))
+        object.__setattr__(self, "discriminator_layers", as_layer_specs(self.discriminator_layers))
+
+
+@dataclasses.dataclass(frozen=True)
+class CGANConfig(GANConfig):
+    """``"cgan"``: :class:`GANConfig` plus ``condition_column``, the discrete column the GAN is conditioned on."""
+
+    condition_column: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class AEGANConfig:
+    """Autoencoder and latent GAN of ``"ae_gan"`` (least-squares GAN on the codes, the study's "MSE" variant).
+
+    Attributes:
+        epochs: Latent GAN epochs.
+        batch_size: Rows per step (both stages).
+        latent_dim: Autoencoder code width.
+        ae_hidden: Encoder hidden specs (decoder mirrored).
+        ae_epochs, ae_patience: Autoencoder epochs and early-stopping patience (on a 10 % validation split).
+        ae_learning_rate: Adam learning rate of the autoencoder (halved on plateaus).
+        noise_dim: Latent GAN noise width.
+        gan_hidden: Hidden specs of the latent generator and critic.
+        critic_steps: Critic updates per generator update.
+    """
+
+    epochs: int = 100
+    batch_size: int = 128
+    latent_dim: int = 16
+    ae_hidden: tuple = (128, 64)
+    ae_epochs: int = 100
+    ae_patience: int = 10
+    ae_learning_rate: float = 1e-3
+    noise_dim: int = 32
+    gan_hidden: tuple = (LayerSpec(128, "leaky_relu"), LayerSpec(128, "leaky_relu"))
+    critic_steps: int = 1
+
+    def __post_init__(self):
+        for name in ("epochs", "batch_size", "latent_dim", "ae_epochs", "noise_dim", "critic_steps"):
+            check_int(f"{type(self).__name__}.{name}", getattr(self, name), 1)
+        check_int(f"{type(self).__name__}.ae_patience", self.ae_patience, 0)
+        check_positive(type(self).__name__, ae_learning_rate=self.ae_learning_rate)
+        object.__setattr__(self, "ae_hidden", as_layer_specs(self.ae_hidden))
+        object.__setattr__(self, "gan_hidden", as_layer_specs(self.gan_hidden))
+
+
+@dataclasses.dataclass(frozen=True)
+class AEWGANGPConfig(AEGANConfig):
+    """``"ae_wgan_gp"``: :class:`AEGANConfig` with a WGAN-GP on the codes (5 critic steps, penalty weight 10)."""
+
+    critic_steps: int = 5
+    gp_weight: float = 10.0
+
+
+class _StudyMethod(Synthesizer):
+    """Shared parts of the study's methods: the encoder and tanh-activated outputs."""
+
+    def make_encoder(self):
+        return MinMaxOneHotEncoder(self.column_types, self.seed)
+
+    def _base_sampler_parts(self, network) -> dict:
+        return {"network": network, "latent_dim": self.model_.latent_dim, "activated": True}
+
+
+@register
+class GANSynthesizer(_StudyMethod):
+    """``"gan"``: the study's GAN on whole rows (see the module docstring)."""
+
+    method = "gan"
+    config_class = GANConfig
+
+    def _n_classes(self, encoder) -> int:
+        return 0
+
+    def build_model(self, encoder, x, frame):
+        c = self.config
+        n_classes = self._n_classes(encoder)
+        model = build_gan(encoder.output_width_ - n_classes, c.latent_dim, c.generator_layers,
+                          c.discriminator_layers, n_classes, c.critic_steps, c.generator_steps, seed=self.seed)
+
+        def adam():
+            return keras.optimizers.Adam(c.learning_rate, beta_1=c.beta_1, weight_decay=c.weight_decay or None)
+
+        model.compile(adam(), adam(), jit_compile=self.jit_compile)
+        return model
+
+    def _data(self, encoder, x):
+        return (x,)
+
+    def train(self, model, encoder, x, frame, epochs, callbacks, verbose):
+        c = self.config
+        stopper = RestoreBestEarlyStopping(monitor="g_loss", mode="min", patience=c.patience,
+                                           start_from_epoch=c.warmup, restore_best_weights=True)
+        history = model.fit(*self._data(encoder, x), epochs=epochs, batch_size=min(c.batch_size, len(x)),
+                            shuffle=True, callbacks=[stopper, *callbacks], verbose=verbose)
+        return history.history
+
+    def sampler_parts(self):
+        generator = self.model_.generator
+        return self._base_sampler_parts(lambda z, cond: generator(z, training=False))
+
+
+@register
+class CGANSynthesizer(GANSynthesizer):
+    """``"cgan"``: the study's conditional GAN on ``config.condition_column`` (see the module docstring)."""
+
+    method = "cgan"
+    config_class = CGANConfig
+
+    def _label_span(self, encoder):
+        col = self.config.condition_column
+        discrete = [c for c in encoder.columns_ if encoder.kinds_[c] in DISCRETE_KINDS]
+        if col not in discrete:
+            raise UnknownNameError(f"CGANConfig.condition_column = {col!r} is not a discrete column of the frame; "
+                                   f"set it to one of {discrete}")
+        return encoder.spans_of(col)["category"]
+
+    def make_encoder(self):
+        if self.config.condition_column is None:
+            raise ConfigError("method 'cgan' conditions on one discrete column: set condition_column, e.g. "
+                              "Synthesizer('cgan', condition_column='income')")
+        return super().make_encoder()
+
+    def _n_classes(self, encoder) -> int:
+        return self._label_span(encoder).dim
+
+    def _data(self, encoder, x):
+        span = self._label_span(encoder)
+        features = np.concatenate([x[:, :span.start], x[:, span.stop:]], axis=1)
+        return features, x[:, span.start:span.stop].argmax(axis=1)
+
+    def sampler_parts(self):
+        span = self._label_span(self.encoder_)
+        generator, k = self.model_.generator, span.dim
+
+        def network(z, label):
+            features = generator(tf.concat([z, label], axis=1), training=False)
+            # The label's one-hot block goes back where the encoder put the column.
+            return tf.concat([features[:, :span.start], label, features[:, span.start:]], axis=1)
+
+        disc = [s.column for s in self.encoder_.discrete_spans_]
+        offset = sum(s.dim for s in self.encoder_.discrete_spans_[:disc.index(span.column)])
+        return {**self._base_sampler_parts(network), "position": span.column,
+                "cond_vector": lambda position: tf.one_hot(position - offset, k, dtype=tf.float32)}
+
+
+@register
+class AEGANSynthesizer(_StudyMethod):
+    """``"ae_gan"``: autoencoder, then a least-squares GAN on its codes (see the module docstring)."""
+
+    method = "ae_gan"
+    config_class = AEGANConfig
+    variant = "ls"
+
+    def build_model(self, encoder, x, frame):
+        c = self.config
+        self._autoencoder = TabularAutoencoder(encoder.output_width_, c.latent_dim, c.ae_hidden, name="autoencoder")
+        self._autoencoder.compile(keras.optimizers.Adam(c.ae_learning_rate), keras.losses.Huber(delta=1.0),
+                                  jit_compile=self.jit_compile)
+        model = build_latent_gan(self._autoencoder, c.noise_dim, c.gan_hidden, self.variant, c.critic_steps,
+                                 getattr(c, "gp_weight", 10.0), seed=self.seed)
+        model.compile(jit_compile=self.jit_compile)
+        return model
+
+    def train(self, model, encoder, x, frame, epochs, callbacks, verbose):
+        """The autoencoder first (Huber loss, learning rate halved on plateaus, early stopping on a
+        10 % validation split with the best weights kept), then the latent GAN on its frozen codes."""
+        c = self.config
+        schedule = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
+                                                     patience=max(1, c.ae_patience // 2), min_lr=1e-5)
+        stopper = RestoreBestEarlyStopping(monitor="val_loss", patience=c.ae_patience, restore_best_weights=True)
+        model.encoder.trainable = True  # LatentGAN froze it; the autoencoder trains it first
+        ae_history = self._autoencoder.fit(x, x, epochs=c.ae_epochs, batch_size=c.batch_size, validation_split=0.1,
+                                           shuffle=True, callbacks=[schedule, stopper], verbose=verbose)
+        model.encoder.trainable = False
+        del self._autoencoder
+        history = model.fit(x, epochs=epochs, batch_size=min(c.batch_size, len(x)), shuffle=True,
+                            callbacks=callbacks, verbose=verbose).history
+        return {**history, **{f"autoencoder_{k}": v for k, v in ae_history.history.items()}}
+
+    def sampler_parts(self):
+        model = self.model_
+        return self._base_sampler_parts(lambda z, cond: model(z, training=False))
+
+
+@register
+class AEWGANGPSynthesizer(AEGANSynthesizer):
+    """``"ae_wgan_gp"``: autoencoder, then a WGAN-GP on its codes."""
+
+    method = "ae_wgan_gp"
+    config_class = AEWGANGPConfig
+    variant = "wgan_gp"

@@ -1,0 +1,182 @@
+"""One suite for every registered method: fit on a mixed frame (integer, float, categorical, boolean,
+missing values), sample, conditions, save / load, checkpoints, export loaded with plain TensorFlow."""
+
+import json
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+import tensorflow as tf
+
+from genlab.errors import (ConfigError, ExportMismatchError, InvalidValueError, NotFittedError, PathExistsError, SavedStateError,
+                           UnknownNameError)
+from tabular.synthesizers import (AEGANConfig, AEWGANGPConfig, CGANConfig, CTGANConfig, GANConfig, Synthesizer,
+                                  TVAEConfig, methods)
+
+from ..conftest import mixed_frame
+
+TINY = {
+    "tvae": TVAEConfig(epochs=3, latent_dim=8, hidden=(16,), batch_size=100, prior_components=3),
+    "ctgan": CTGANConfig(epochs=2, latent_dim=8, generator_dims=(16,), critic_dims=(16,), pac=5, batch_size=100),
+    "gan": GANConfig(epochs=2, latent_dim=8, generator_layers=(16,), discriminator_layers=(16,), batch_size=100,
+                     warmup=0, patience=5),
+    "cgan": CGANConfig(epochs=2, latent_dim=8, generator_layers=(16,), discriminator_layers=(16,), batch_size=100,
+                       warmup=0, patience=5, condition_column="label"),
+    "ae_gan": AEGANConfig(epochs=2, latent_dim=4, ae_hidden=(16,), ae_epochs=2, noise_dim=4, gan_hidden=(16,),
+                          batch_size=100),
+    "ae_wgan_gp": AEWGANGPConfig(epochs=2, latent_dim=4, ae_hidden=(16,), ae_epochs=2, noise_dim=4,
+                                 gan_hidden=(16,), batch_size=100, critic_steps=2),
+}
+
+
+def test_every_registered_method_is_in_the_suite():
+    assert set(methods()) == set(TINY)
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return mixed_frame()
+
+
+@pytest.fixture(scope="module")
+def fitted(frame, tmp_path_factory):
+    """Each method fitted once, with a whole-model checkpoint and a backup callback."""
+    out = {}
+    for method, config in TINY.items():
+        folder = tmp_path_factory.mktemp(method)
+        callbacks = [keras.callbacks.ModelCheckpoint(str(folder / "last.keras")),
+                     keras.callbacks.BackupAndRestore(str(folder / "backup"))]
+        out[method] = (Synthesizer(method, config, seed=0).fit(frame, callbacks=callbacks), folder)
+    return out
+
+
+def _check_schema(rows: pd.DataFrame, frame: pd.DataFrame):
+    assert list(rows.columns) == list(frame.columns)
+    counts = rows["count"].to_numpy()
+    assert np.issubdtype(counts.dtype, np.integer) and counts.min() >= 0 and counts.max() <= frame["count"].max()
+    price = rows["price"].dropna().to_numpy(float)
+    assert price.min() >= frame["price"].min() and price.max() <= frame["price"].max()
+    np.testing.assert_allclose(price, np.round(price, 2), atol=1e-9)  # learned precision
+    assert set(rows["city"].dropna()) <= set(frame["city"].dropna())
+    assert set(rows["label"]) <= {"high", "low"} and rows["member"].dtype == bool
+
+
+@pytest.mark.parametrize("method", TINY)
+def test_fit_sample_and_conditions(method, fitted, frame):
+    synth, _ = fitted[method]
+    assert type(synth).method == method and synth.seconds_per_epoch_ > 0
+    rows = synth.sample(300, seed=1)
+    assert len(rows) == 300
+    _check_schema(rows, frame)
+    pd.testing.assert_frame_equal(synth.sample(40, seed=3), synth.sample(40, seed=3))
+    assert not synth.sample(40, seed=3).equals(synth.sample(40, seed=4))
+    cond = synth.sample(60, conditions={"label": "high", "city": ["Oslo", "Perth"]}, seed=2)
+    assert len(cond) == 60 and (cond["label"] == "high").all() and cond["city"].isin(["Oslo", "Perth"]).all()
+    assert 0 < synth.last_acceptance_rate_ <= 1
+    low, high = rows["count"].quantile([0.2, 0.8])  # a range the (barely trained) model does produce
+    ranged = synth.sample(30, conditions={"count": (low, high)}, seed=5)
+    assert ranged["count"].between(low, high).all()
+
+
+@pytest.mark.parametrize("method", TINY)
+def test_save_load_and_checkpoints(method, fitted, tmp_path):
+    synth, folder = fitted[method]
+    synth.save(tmp_path / "s")
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["model.keras", "synthesizer.json"]
+    again = Synthesizer.load(tmp_path / "s")
+    assert type(again) is type(synth) and again.config == synth.config
+    pd.testing.assert_frame_equal(again.sample(80, seed=5), synth.sample(80, seed=5))
+    assert (again.sample(30, conditions={"label": "low"}, seed=6)["label"] == "low").all()
+    synth.save(tmp_path / "s")  # over an earlier save: replaced, nothing left beside it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+    # Keras' checkpoint callbacks work on the model: the whole-model file reloads
+    reloaded = keras.saving.load_model(folder / "last.keras", compile=False)
+    assert type(reloaded) is type(synth.model_)
+    assert not (folder / "backup").exists() or not any((folder / "backup").iterdir())  # removed after success
+
+
+@pytest.mark.parametrize("method", TINY)
+def test_export_samples_like_python(method, fitted, frame, tmp_path):
+    synth, _ = fitted[method]
+    path = synth.export(tmp_path / "export")
+    assert "match the Python synthesizer" in synth.check_export(path, n=100)
+    other = fitted["gan" if method != "gan" else "tvae"][0]
+    with pytest.raises(ExportMismatchError, match="differs from Python's sample"):
+        other.check_export(path, n=100)
+    loaded = tf.saved_model.load(str(path))
+    n, seed = tf.constant(64, tf.int64), tf.constant(3, tf.int64)
+    out = loaded.sample(n=n, seed=seed)
+    assert set(out) == set(frame.columns)
+    assert out["count"].dtype == tf.int64 and out["price"].dtype == tf.float64
+    assert out["city"].dtype == tf.string and out["member"].dtype == tf.bool
+    python = synth.sample(64, seed=3)
+    np.testing.assert_array_equal(out["count"].numpy(), python["count"].to_numpy())
+    np.testing.assert_array_equal(np.isnan(out["price"].numpy()), python["price"].isna().to_numpy())
+    cond = loaded.sample_conditional(n=tf.constant(20, tf.int64), seed=seed,
+                                     conditions=tf.constant(["label=high", "city=Quito"]))
+    assert {v.decode() for v in cond["label"].numpy()} == {"high"}
+    assert {v.decode() for v in cond["city"].numpy()} == {"Quito"}
+    noise = np.random.default_rng(0).normal(size=(7, synth.graph_sampler().latent_dim)).astype(np.float32)
+    assert loaded.decode_noise(noise=tf.constant(noise), seed=seed)["label"].shape == (7,)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="unknown condition"):
+        loaded.sample_conditional(n=tf.constant(5, tf.int64), seed=seed, conditions=tf.constant(["label=medium"]))
+
+
+def test_tampered_or_partial_saves_are_refused(fitted, tmp_path):
+    synth, _ = fitted["tvae"]
+    synth.save(tmp_path / "s")
+    state_file = tmp_path / "s" / "synthesizer.json"
+    state = json.loads(state_file.read_text())
+    state["encoder"]["per_column"]["price"]["max"] = -1.0
+    state_file.write_text(json.dumps(state))
+    with pytest.raises(SavedStateError, match="changed after it was saved"):
+        Synthesizer.load(tmp_path / "s")
+    synth.save(tmp_path / "t")
+    model = tmp_path / "t" / "model.keras"
+    model.write_bytes(model.read_bytes()[:1000])
+    with pytest.raises(SavedStateError, match="partial or mixed save"):
+        Synthesizer.load(tmp_path / "t")
+    (tmp_path / "u").mkdir()
+    (tmp_path / "u" / "synthesizer.json").write_text("{")
+    (tmp_path / "u" / "model.keras").write_text("")
+    with pytest.raises(SavedStateError, match="not a complete synthesizer state"):
+        Synthesizer.load(tmp_path / "u")
+    with pytest.raises(SavedStateError, match="holds no saved synthesizer"):
+        Synthesizer.load(tmp_path / "nothing")
+
+
+def test_bad_configs_and_calls(fitted, frame, tmp_path):
+    with pytest.raises(UnknownNameError, match="unknown synthesis method 'vae'"):
+        Synthesizer("vae")
+    with pytest.raises(ConfigError, match="takes a CTGANConfig"):
+        Synthesizer("ctgan", TINY["tvae"])
+    with pytest.raises(ConfigError, match="unknown setting\\(s\\) \\['epoch'\\]"):
+        Synthesizer("tvae", epoch=3)
+    with pytest.raises(ConfigError, match="TVAEConfig.epochs must be an int >= 1"):
+        Synthesizer(epochs=0)
+    with pytest.raises(ConfigError, match="prior_components must be an int >= 0"):
+        TVAEConfig(prior_components=-1)
+    with pytest.raises(ConfigError, match="set condition_column"):
+        Synthesizer("cgan", TINY["gan"].__class__ is GANConfig and CGANConfig(epochs=1)).fit(frame)
+    with pytest.raises(UnknownNameError, match="'price' is not a discrete column"):
+        Synthesizer("cgan", CGANConfig(epochs=1, condition_column="price")).fit(frame)
+    synth, _ = fitted["tvae"]
+    with pytest.raises(ConfigError, match="n must be an int in \\[1, 100,000,000\\]"):
+        synth.sample(0)
+    with pytest.raises(InvalidValueError, match="'medium' is not a category of 'label'.*high"):
+        synth.sample(10, conditions={"label": "medium"})
+    with pytest.raises(NotFittedError, match="not fitted"):
+        Synthesizer().save(tmp_path / "a")
+    with pytest.raises(NotFittedError, match="not fitted"):
+        Synthesizer().export(tmp_path / "b")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "other.txt").write_text("keep")
+    with pytest.raises(PathExistsError, match="not a saved synthesizer"):
+        synth.save(busy)
+    with pytest.raises(PathExistsError, match="not an empty folder"):
+        synth.export(busy)
+    assert sorted(p.name for p in busy.iterdir()) == ["other.txt"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
