@@ -1,22 +1,23 @@
-"""The tabular diffusion model (QuantileEncoder + TabularDiffusion) on the Adult protocol, and on a small table.
+"""The ``"diffusion"`` synthesizer on the Adult protocol, and on a small table.
 
 Protocol (the "Tabular" protocol of the docs): embedded ``adult.data`` (``?`` -> ``Unknown``),
-stratified 80/20 split with seed 42 (26,048 / 6,513 rows). The model trains with its defaults
-(:class:`tabular.models.diffusion.DiffusionConfig`) on the training part, samples as many rows as
-the training part with its default sampler, and :func:`tabular.evaluate` scores them (RandomForest
+stratified 80/20 split with seed 42 (26,048 / 6,513 rows). ``Synthesizer("diffusion")`` trains
+with its defaults (:class:`tabular.synthesizers.DiffusionConfig`) on the training part, samples as
+many rows as the training part with its default sampler, and :func:`tabular.evaluate` scores them (RandomForest
 and logistic detection, column shapes, pair trends, efficacy, exact copies). Added here:
 
 - **DCR share** (:func:`dcr_share`): the training part subsampled to the holdout's size, an
   encoding (one-hot categories, min-max numbers) fitted on the training rows only; the share of
   synthetic rows strictly closer to their nearest training row than to their nearest holdout
   row. 0.5: no memorisation.
-- Conditions (:func:`condition_checks`): rows sampled with a rare category clamped (inpainting)
-  must carry the value that category always goes with in the real rows (``RARE_PAIRS``, e.g.
+- Conditions (:func:`condition_checks`): rows sampled with a rare category as a condition
+  (clamped by inpainting) must carry the value that category always goes with in the real rows (``RARE_PAIRS``, e.g.
   ``workclass == 'Never-worked'``, 0.023 % of rows, always with ``occupation == 'Unknown'``),
   and rows sampled with ``income == '>50K'`` are compared column by column with the real ones.
 - Timings: fit seconds (wall and process CPU), seconds per epoch after the first (wall and CPU),
-  sampling rows per second (wall, after a warm-up call that traces the graph; and per CPU second),
-  the process's peak resident memory.
+  sampling rows per second of ``Synthesizer.sample`` and of the exported SavedModel loaded with
+  ``tf.saved_model.load`` (wall, after a call that traces the graph; and per CPU second), the
+  process's peak resident memory.
 
 Parts (``--only``): ``reference`` (the training part's two stratified halves scored like a
 synthetic table: the ideal values), ``adult`` (the protocol, one record per seed) and ``small``
@@ -27,7 +28,7 @@ rerun into the same ``--out`` skips the (part, seed) pairs already there.
 Usage::
 
     python -m benchmarks.diffusion_adult --out runs/output/diffusion_adult
-    python -m benchmarks.diffusion_adult --only small --seeds 3 --out runs/output/diffusion_adult
+    python -m benchmarks.diffusion_adult --only reference,adult --seeds 1 --out runs/output/diffusion_adult
 """
 
 from __future__ import annotations
@@ -36,22 +37,22 @@ import argparse
 import json
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-import keras
 import numpy as np
 import pandas as pd
+import tensorflow as tf
 from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder
 
 from genlab.runner import RunDir, aggregate, markdown_table
-from tabular import evaluate, load_adult
+from tabular import Synthesizer, evaluate, load_adult
 from tabular.evaluation import column_shapes
-from tabular.encoding.quantile import QuantileEncoder
-from tabular.models.diffusion import DiffusionConfig
+from tabular.synthesizers import DiffusionConfig
 
 SMALL_ROWS = 800
 #: Rare categories that always go with one value of another column in Adult's training part:
@@ -65,7 +66,8 @@ PARTS = ("reference", "adult", "small")
 METRICS = ("detection_auc", "lr_detection_auc", "column_shapes", "column_pair_trends", "efficacy_synthetic_auc",
            "efficacy_real_auc", "efficacy_ratio", "exact_copy_rate", "exact_copy_rate_holdout", "dcr_share",
            "fit_seconds", "fit_cpu_seconds", "seconds_per_epoch", "cpu_seconds_per_epoch", "epochs",
-           "sample_rows_per_second", "sample_rows_per_cpu_second", "decode_rows_per_second", "peak_memory_mb",
+           "sample_rows_per_second", "sample_rows_per_cpu_second", "export_rows_per_second",
+           "export_rows_per_cpu_second", "peak_memory_mb",
            "condition_held", "conditional_shapes") + tuple(f"consistency_{c}" for c, *_ in RARE_PAIRS)
 TARGETS = {"detection_auc": ("<=", 0.60), "lr_detection_auc": ("<=", 0.52), "column_shapes": (">=", 0.99),
            "column_pair_trends": (">=", 0.98), "efficacy_ratio": (">=", 0.98), "dcr_share": ("<=", 0.55)}
@@ -107,69 +109,57 @@ def dcr_share(train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFram
     return float(np.mean(to_train < to_holdout))
 
 
-class _EpochTimes(keras.callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.times = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = (time.perf_counter(), time.process_time())
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append((time.perf_counter() - self._start[0], time.process_time() - self._start[1]))
-
-
 def fit_and_sample(train: pd.DataFrame, config: DiffusionConfig, seed: int):
-    """Fit encoder and model on ``train``, sample ``len(train)`` rows; return ``(synthetic, timings)``."""
-    keras.utils.set_random_seed(seed)
+    """Fit ``Synthesizer("diffusion")`` on ``train``, sample ``len(train)`` rows in Python and from its
+    SavedModel export; return ``(synthetic, timings)``."""
     start, cpu = time.perf_counter(), time.process_time()
-    encoder = QuantileEncoder(seed=seed).fit(train)
-    x = encoder.transform(train)
-    model = config.build(encoder.spans_, encoder.output_width_, seed=seed)
-    epochs, timer = config.epochs_for(len(x)), _EpochTimes()
-    model.fit(x, epochs=epochs, batch_size=config.batch_for(len(x)), shuffle=True, verbose=0, callbacks=[timer])
+    synth = Synthesizer("diffusion", config, seed=seed).fit(train)  # fit traces the sampler once (warm_up)
     fit_seconds, fit_cpu = time.perf_counter() - start, time.process_time() - cpu
-    after_first = np.asarray(timer.times[1:] or timer.times)
-    model.sample(min(len(train), 1000), seed=seed + 1000)  # traces the sampler graph
     start, cpu = time.perf_counter(), time.process_time()
-    rows = model.sample(len(train), seed=seed)
+    synthetic = synth.sample(len(train), seed=seed)
     sample_seconds, sample_cpu = time.perf_counter() - start, time.process_time() - cpu
-    start = time.perf_counter()
-    synthetic = encoder.inverse_transform(rows)
-    decode_seconds = time.perf_counter() - start
-    timings = {**condition_checks(model, encoder, train, seed), "fit_seconds": fit_seconds, "fit_cpu_seconds": fit_cpu, "epochs": epochs,
-               "seconds_per_epoch": float(after_first[:, 0].mean()),
-               "cpu_seconds_per_epoch": float(after_first[:, 1].mean()),
-               "sample_rows_per_second": len(rows) / sample_seconds,
-               "sample_rows_per_cpu_second": len(rows) / max(sample_cpu, 1e-9),
-               "decode_rows_per_second": len(rows) / decode_seconds,
+    with tempfile.TemporaryDirectory() as folder:
+        synth.export(Path(folder) / "export")
+        exported = tf.saved_model.load(str(Path(folder) / "export"))
+        n = tf.constant(len(train), tf.int64)
+        _ = {k: v.numpy() for k, v in exported.sample(n=tf.constant(1000, tf.int64),
+                                                      seed=tf.constant(seed + 1, tf.int64)).items()}  # traces
+        start, cpu = time.perf_counter(), time.process_time()
+        _ = {k: v.numpy() for k, v in exported.sample(n=n, seed=tf.constant(seed, tf.int64)).items()}
+        export_seconds, export_cpu = time.perf_counter() - start, time.process_time() - cpu
+    timings = {**condition_checks(synth, train, seed), "fit_seconds": fit_seconds, "fit_cpu_seconds": fit_cpu,
+               "epochs": len(synth.history_["loss"]), "seconds_per_epoch": synth.seconds_per_epoch_,
+               "cpu_seconds_per_epoch": synth.cpu_seconds_per_epoch_,
+               "sample_rows_per_second": len(train) / sample_seconds,
+               "sample_rows_per_cpu_second": len(train) / max(sample_cpu, 1e-9),
+               "export_rows_per_second": len(train) / export_seconds,
+               "export_rows_per_cpu_second": len(train) / max(export_cpu, 1e-9),
                "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
     return synthetic, timings
 
 
-def condition_checks(model, encoder, train: pd.DataFrame, seed: int) -> dict:
-    """Conditional sampling by inpainting: consistency on rare pairs, and fidelity given the label.
+def condition_checks(synth, train: pd.DataFrame, seed: int) -> dict:
+    """Conditional sampling: consistency on rare pairs, and fidelity given the label.
 
     Returns:
         ``consistency_<column>`` — for each of ``RARE_PAIRS`` whose value the training rows hold,
         the share of rows sampled with ``column == value`` whose other column has the paired value
-        (``None`` when the value is absent from ``train``); ``condition_held`` — the share of rows
-        that hold their condition; ``conditional_shapes`` — column shapes of rows sampled with
-        ``income == '>50K'`` against the real ``>50K`` rows.
+        (``None`` when the value is absent from ``train``); ``condition_held`` — the smallest share
+        of rows holding their condition (1 by the synthesizer's guarantee); ``conditional_shapes`` —
+        column shapes of rows sampled with ``income == '>50K'`` against the real ``>50K`` rows.
     """
     out, held = {}, []
     for column, value, other, expected in RARE_PAIRS:
         if not (train[column] == value).any():
             out[f"consistency_{column}"] = None
             continue
-        span, index = encoder.category_index(column, value)
-        rows = encoder.inverse_transform(model.sample(CONDITIONAL_ROWS, seed=seed, conditions={span.start: index}))
+        rows = synth.sample(CONDITIONAL_ROWS, conditions={column: value}, seed=seed)
         held.append(float((rows[column] == value).mean()))
         out[f"consistency_{column}"] = float((rows[other] == expected).mean())
     real = train[train["income"] == ">50K"]
-    span, index = encoder.category_index("income", ">50K")
-    rows = encoder.inverse_transform(model.sample(len(real), seed=seed, conditions={span.start: index}))
+    rows = synth.sample(len(real), conditions={"income": ">50K"}, seed=seed)
     held.append(float((rows["income"] == ">50K").mean()))
-    continuous = [c for c in train.columns if encoder.kinds_[c] in ("continuous", "integer")]
+    continuous = [c for c in train.columns if synth.encoder_.kinds_[c] in ("continuous", "integer")]
     out["conditional_shapes"] = float(column_shapes(real, rows[train.columns], continuous)["score"].mean())
     out["condition_held"] = float(np.min(held))
     return out

@@ -59,7 +59,6 @@ detection AUC, 0.5 is ideal):
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import keras
@@ -90,54 +89,6 @@ def _span_triples(spans) -> list:
             start, dim, activation = s
             out.append([int(start), int(dim), str(activation)])
     return out
-
-
-@dataclasses.dataclass(frozen=True)
-class DiffusionConfig:
-    """Settings of :class:`TabularDiffusion` and of its training (the defaults are what the benchmark
-    reports; they were chosen on a validation split of Adult's training part).
-
-    Attributes:
-        width: Hidden units of the denoiser.
-        depth: Hidden layers after the input projection.
-        updates: Training length in optimizer updates; :meth:`epochs_for` turns it into epochs
-            of a table (a small table gets more epochs, every table the same number of updates).
-        batch_size: Rows per update (at most the table's rows).
-        learning_rate: AdamW learning rate.
-        ema_momentum: Momentum of the weights' moving average left in the model after ``fit``.
-        steps: Default sampling steps.
-        solver: Default sampling solver (one of ``SOLVERS``).
-        sigma_max: Largest noise level of the numbers.
-        cat_weight: Weight of the categorical loss.
-    """
-
-    width: int = 256
-    depth: int = 3
-    updates: int = 15000
-    batch_size: int = 1024
-    learning_rate: float = 1e-3
-    ema_momentum: float = 0.999
-    steps: int = 50
-    solver: str = "dpmpp2m"
-    sigma_max: float = 10.0
-    cat_weight: float = 1.0
-
-    def batch_for(self, n_rows: int) -> int:
-        """Rows per update on a table of ``n_rows`` rows."""
-        return max(1, min(int(self.batch_size), int(n_rows)))
-
-    def epochs_for(self, n_rows: int) -> int:
-        """Epochs of ``fit`` on a table of ``n_rows`` rows: ``updates`` optimizer updates in total."""
-        per_epoch = math.ceil(int(n_rows) / self.batch_for(n_rows))
-        return max(1, math.ceil(int(self.updates) / per_epoch))
-
-    def build(self, spans, data_dim: int, seed: int = 0) -> "TabularDiffusion":
-        """A compiled :class:`TabularDiffusion` with these settings (AdamW with the weights' EMA)."""
-        model = TabularDiffusion(spans, data_dim, width=self.width, depth=self.depth, sigma_max=self.sigma_max,
-                                 cat_weight=self.cat_weight, steps=self.steps, solver=self.solver, seed=seed)
-        model.compile(keras.optimizers.AdamW(self.learning_rate, weight_decay=0.0, use_ema=self.ema_momentum > 0,
-                                             ema_momentum=self.ema_momentum or 0.99))
-        return model
 
 
 class _Untracked:
@@ -386,14 +337,37 @@ class TabularDiffusion(keras.Model):
     def _reverse(self, cond, seed, steps, solver="euler", precision="float32"):
         """The reverse process in TF ops: ``cond`` ``(n, D)`` int32 (category index, -1 = free),
         stateless ``seed`` ``(2,)``, ``steps`` scalar -> encoded rows ``(n, data_dim)``."""
+        noise = tf.random.stateless_normal((tf.shape(cond)[0], self.layout.n_num),
+                                           tf.random.experimental.stateless_fold_in(seed, 0))
+        return self.reverse(noise, cond, seed, steps, solver, precision)
+
+    def reverse(self, noise, cond, seed, steps, solver=None, precision=None):
+        """The reverse process from given starting noise, in TF ops (graph-safe).
+
+        Args:
+            noise: Standard normal ``(n, n_num)``: the numbers start at ``sigma_max * noise``.
+            cond: ``(n, D)`` int32: a category index per categorical block (in span order), clamped
+                for the whole run (inpainting), or -1 where the block is free.
+            seed: Stateless seed ``(2,)`` (int32 or int64) of the category draws (and of the fresh
+                noise of the ancestral solver).
+            steps: Number of reverse steps (a scalar tensor or int).
+            solver, precision: As :meth:`sample_graph` (default: the model's).
+
+        Returns:
+            float32 encoded rows ``(n, data_dim)``: numbers, and one-hot categories.
+        """
+        solver = _check_solver(self.solver if solver is None else solver)
+        precision = _check_precision(self.precision if precision is None else precision)
         lay = self.layout
+        cond = tf.cast(cond, tf.int32)
         n = tf.shape(cond)[0]
         fold = tf.random.experimental.stateless_fold_in
-        x_num = tf.random.stateless_normal((n, lay.n_num), fold(seed, 0)) * self.sigma_max
+        x_num = tf.cast(noise, tf.float32) * self.sigma_max
         clamped = cond >= 0
         known = tf.one_hot(tf.where(clamped, cond, 0), lay.k_max) * tf.cast(clamped, tf.float32)[..., None]
         slots = tf.gather(tf.reshape(known, (n, lay.n_disc * lay.k_max)), lay.slot_in_padded, axis=1)
         masked = tf.cast(tf.logical_not(clamped), tf.float32)  # (n, D)
+        steps = tf.cast(steps, tf.int32)
         steps_f = tf.cast(steps, tf.float32)
 
         def body(i, x_num, slots, masked, previous):
