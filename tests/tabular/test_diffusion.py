@@ -1,5 +1,6 @@
-"""QuantileEncoder (round trips, spikes, missing values, the in-graph decoder) and TabularDiffusion
-(training, the graph sampler, conditions, tf.distribute scaling, serialization)."""
+"""QuantileEncoder (round trips, spikes, exact levels, missing values, JSON state), TabularDiffusion
+(training, the graph sampler, tf.distribute scaling, serialization) and the "diffusion" synthesizer
+(conditions by inpainting, sampling settings, export)."""
 
 import json
 
@@ -9,10 +10,11 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from genlab.errors import ConfigError, InputShapeError, InvalidValueError, NotFittedError
-from tabular.encoding.quantile import QuantileEncoder, Span
-from tabular.models.diffusion import SOLVERS, DiffusionConfig, DiffusionMLP, TabularDiffusion
-
+from genlab.errors import ConfigError, InputShapeError, InvalidValueError, NotFittedError, UnknownNameError
+from tabular.encoding import QuantileEncoder, Span, encoder_from_state
+from tabular.models.diffusion import SOLVERS, DiffusionMLP, TabularDiffusion
+from tabular.synthesizers import DiffusionConfig, Synthesizer
+from tabular.synthesizers.diffusion import DiffusionSampler
 
 def mixed_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
     """Every hard case: ties, a 90 % spike, decimals, missing numbers and categories, booleans,
@@ -41,24 +43,26 @@ def test_round_trip_is_exact_with_dtypes(max_support, n_quantiles):
     frame = mixed_frame()
     enc = QuantileEncoder(max_support=max_support, n_quantiles=n_quantiles).fit(frame)
     back = enc.inverse_transform(enc.transform(frame))
-    pd.testing.assert_frame_equal(back, frame, check_dtype=True)
+    # an integer column with missing values comes back as pandas' nullable Int64 (the Encoder contract)
+    pd.testing.assert_frame_equal(back, frame.astype({"kids": "Int64"}), check_dtype=True)
+    np.testing.assert_array_equal(back["gain"].to_numpy(), frame["gain"].to_numpy())  # exact, not close
 
 
 def test_spans_layout_and_kinds():
     enc = QuantileEncoder().fit(mixed_frame())
     assert enc.kinds_ == {"gain": "integer", "hours": "integer", "price": "continuous", "weight": "continuous",
                           "colour": "categorical", "member": "boolean", "visits": "integer", "kids": "integer"}
-    roles = [(s.column, s.role, s.dim, s.activation) for s in enc.spans_]
-    # visits / kids: integers with <= max_levels levels are one-hot, with a last "missing" level
-    assert roles == [("gain", "value", 1, "linear"), ("hours", "value", 1, "linear"),
-                     ("price", "value", 1, "linear"), ("weight", "value", 1, "linear"),
-                     ("weight", "missing", 2, "softmax"), ("colour", "category", 4, "softmax"),
-                     ("member", "category", 2, "softmax"), ("visits", "category", 6, "softmax"),
-                     ("kids", "category", 5, "softmax")]
-    assert [s.start for s in enc.spans_] == [0, 1, 2, 3, 4, 6, 10, 12, 18] and enc.output_width_ == 23
+    roles = [(s.column, s.role, s.start, s.dim, s.activation) for s in enc.spans_]
+    # visits / kids: integers with <= max_levels levels are exact levels (a softmax 'mode' block)
+    assert roles == [("gain", "value", 0, 1, "linear"), ("hours", "value", 1, 1, "linear"),
+                     ("price", "value", 2, 1, "linear"), ("weight", "value", 3, 1, "linear"),
+                     ("weight", "missing", 4, 2, "softmax"), ("colour", "category", 6, 4, "softmax"),
+                     ("member", "category", 10, 2, "softmax"), ("visits", "mode", 12, 5, "softmax"),
+                     ("visits", "missing", 17, 2, "softmax"), ("kids", "mode", 19, 4, "softmax"),
+                     ("kids", "missing", 23, 2, "softmax")]
+    assert enc.output_width_ == 25 and enc.spans_[0] == Span("gain", "value", 0, 1, "linear")
     assert [s.role for s in QuantileEncoder(max_levels=0).fit(mixed_frame()).spans_][-4:] == \
         ["value", "missing", "value", "missing"]
-    assert enc.spans_[0] == Span("gain", "value", 0, 1, "linear") and enc.spans_[4].stop == 6
 
 
 def test_spikes_and_ties_encode_to_a_standard_normal():
@@ -67,6 +71,8 @@ def test_spikes_and_ties_encode_to_a_standard_normal():
     z = QuantileEncoder().fit(frame).transform(frame)[:, 0]
     assert abs(z.mean()) < 0.05 and abs(z.std() - 1.0) < 0.05
     assert np.unique(z).size == z.size
+    back = QuantileEncoder().fit(frame).inverse_transform(z[:, None])["gain"]
+    np.testing.assert_array_equal(back.to_numpy(), frame["gain"].to_numpy())  # the spike decodes exactly
 
 
 def test_decoding_stays_in_the_fitted_support_and_range():
@@ -77,55 +83,23 @@ def test_decoding_stays_in_the_fitted_support_and_range():
     out = enc.inverse_transform(z)
     assert set(out["gain"]) <= set(frame["gain"]) and set(out["hours"]) <= set(frame["hours"])
     assert out["gain"].iloc[0] == 0 and out["gain"].iloc[1] == frame["gain"].max()
+    assert set(out["kids"].dropna()) <= {0, 1, 2, 3} and out["kids"].isna().any()
     wide = QuantileEncoder(max_support=3, n_quantiles=50).fit(frame).inverse_transform(z)
     assert wide["price"].between(frame["price"].min(), frame["price"].max()).all()
     assert np.allclose(wide["price"], wide["price"].round(2))  # learned precision: 2 decimals
     assert len(set(wide["price"]) - set(frame["price"])) > 100  # interpolated between knots
 
 
-def test_graph_decoder_matches_numpy():
-    frame = mixed_frame()
-    for max_support, n_quantiles in ((1000, 1000), (3, 50)):
-        enc = QuantileEncoder(max_support=max_support, n_quantiles=n_quantiles).fit(frame)
-        z = np.random.default_rng(2).normal(0, 1.5, (3000, enc.output_width_)).astype(np.float32)
-        expected = enc.inverse_transform(z)
-        decoded = tf.function(enc.graph_decoder())(tf.constant(z))
-        for col in ("gain", "hours", "price"):
-            np.testing.assert_array_equal(decoded[col].numpy(), expected[col].to_numpy(np.float64))
-        for col in ("visits", "kids"):  # one-hot integer levels, missing as NaN
-            np.testing.assert_array_equal(decoded[col].numpy(), expected[col].to_numpy(np.float64, na_value=np.nan))
-        # 'weight' keeps full precision (no rounding): equal up to floating-point rounding, NaN alike
-        np.testing.assert_allclose(decoded["weight"].numpy(), expected["weight"].to_numpy(np.float64),
-                                   rtol=1e-12, equal_nan=True)
-        colour = expected["colour"].astype(object).where(expected["colour"].notna(), "").astype(str)
-        np.testing.assert_array_equal(decoded["colour"].numpy().astype(str), colour.to_numpy())
-        np.testing.assert_array_equal(decoded["member"].numpy(), expected["member"].to_numpy(bool))
-        assert decoded["gain"].dtype == tf.int64 and decoded["weight"].dtype == tf.float64
-
-
 def test_state_is_json_and_rebuilds_the_same_encoder():
     frame = mixed_frame()
     enc = QuantileEncoder(max_support=3, n_quantiles=50, seed=4).fit(frame)
     state = json.loads(json.dumps(enc.get_state()))
-    assert state["encoder"] == "quantile"
-    again = QuantileEncoder.from_state(state)
+    assert state["encoder"] == "quantile" and state["params"]["n_quantiles"] == 50
+    again = encoder_from_state(state)
+    assert isinstance(again, QuantileEncoder) and again.max_support == 3
     np.testing.assert_array_equal(again.transform(frame), enc.transform(frame))
     z = np.random.default_rng(0).normal(size=(50, enc.output_width_))
     pd.testing.assert_frame_equal(again.inverse_transform(z), enc.inverse_transform(z))
-    with pytest.raises(ConfigError, match="not a QuantileEncoder state"):
-        QuantileEncoder.from_state({"encoder": "mixed"})
-
-
-def test_category_index_names_the_span():
-    enc = QuantileEncoder().fit(mixed_frame())
-    span, k = enc.category_index("colour", "red")
-    assert (span.column, span.start, k) == ("colour", 6, 2)  # blue, green, red, <missing>
-    assert enc.category_index("colour", None)[1] == 3
-    with pytest.raises(InvalidValueError, match="'colour' holds categories \\['pink'\\]"):
-        enc.category_index("colour", "pink")
-    assert enc.category_index("kids", 2)[1] == 2 and enc.category_index("kids", np.nan)[1] == 4
-    with pytest.raises(InputShapeError, match="'price' is continuous"):
-        enc.category_index("price", 1.0)
 
 
 def test_encoder_errors_name_the_column_and_leave_no_state():
@@ -148,11 +122,11 @@ def test_encoder_errors_name_the_column_and_leave_no_state():
         enc.transform(frame.drop(columns="hours"))
     with pytest.raises(InvalidValueError, match="'colour' holds categories \\['pink'\\]"):
         enc.transform(frame.assign(colour="pink"))
-    with pytest.raises(InvalidValueError, match="'hours' has 400 missing values but had none"):
+    with pytest.raises(InvalidValueError, match="'hours' has missing values but had none"):
         enc.transform(frame.assign(hours=np.nan))
-    with pytest.raises(InputShapeError, match=r"shape \(n, 23\)"):
+    with pytest.raises(InputShapeError, match=r"shape \(n, 25\)"):
         enc.inverse_transform(np.zeros((3, 14)))
-    with pytest.raises(InvalidValueError, match="'kids' holds categories \\[9.0\\]"):
+    with pytest.raises(InvalidValueError, match="holds values \\[9.0\\] not seen by fit"):
         enc.transform(frame.assign(kids=9))
 
 
@@ -241,12 +215,19 @@ def test_solvers_agree_on_one_step_and_differ_on_more():
         assert not np.allclose(three[solver], three["euler"], atol=1e-3), solver
 
 
-def test_config_turns_updates_into_epochs():
+def test_config_turns_updates_into_epochs_and_checks_fields():
     config = DiffusionConfig(updates=1000, batch_size=256)
     assert config.epochs_for(25600) == 10 and config.batch_for(25600) == 256
     assert config.epochs_for(100) == 1000 and config.batch_for(100) == 100  # a small table: full batches
-    model = config.build(encoded_toy()[0].spans_, encoded_toy()[0].output_width_, seed=3)
-    assert model.optimizer.use_ema and model.seed == 3 and model.width == config.width
+    assert config.epochs_for(300) == 1000  # whole batches only: 300 rows make one batch of 256
+    with pytest.raises(UnknownNameError, match="unknown DiffusionConfig.solver 'rk4'"):
+        DiffusionConfig(solver="rk4")
+    with pytest.raises(ConfigError, match="ema_momentum must be in \\[0, 1\\)"):
+        DiffusionConfig(ema_momentum=1.0)
+    with pytest.raises(ConfigError, match="sigma_max must be a number > 0.002"):
+        DiffusionConfig(sigma_max=0.001)
+    with pytest.raises(ConfigError, match="DiffusionConfig.updates must be an int >= 1"):
+        DiffusionConfig(updates=0)
 
 
 def test_steps_run_in_one_graph_loop():
@@ -263,31 +244,65 @@ def test_steps_run_in_one_graph_loop():
 def test_conditions_are_clamped_and_checked():
     enc, _ = encoded_toy()
     model = small_model(enc)
-    span, k = enc.category_index("group", "c")
-    rows = enc.inverse_transform(model.sample(200, seed=0, conditions={span.start: k}))
+    start = enc.spans_of("group")["category"].start  # categories a, b, c
+    rows = enc.inverse_transform(model.sample(200, seed=0, conditions={start: 2}))
     assert (rows["group"] == "c").all()
     per_row = np.arange(200) % 3
-    rows = enc.inverse_transform(model.sample(200, seed=0, conditions={span.start: per_row}))
+    rows = enc.inverse_transform(model.sample(200, seed=0, conditions={start: per_row}))
     np.testing.assert_array_equal(rows["group"].to_numpy(), np.array(["a", "b", "c"])[per_row])
     with pytest.raises(InputShapeError, match="not the start of a categorical block"):
-        model.sample(5, conditions={1: 0})
+        model.sample(5, conditions={5: 0})
     with pytest.raises(InvalidValueError, match=r"indices in \[0, 3\)"):
-        model.sample(5, conditions={span.start: 3})
+        model.sample(5, conditions={start: 3})
 
 
-def test_conditional_rows_follow_the_learned_dependency():
+def tiny_synth(**overrides):
+    config = DiffusionConfig(updates=480, batch_size=128, width=64, depth=2, steps=10, learning_rate=3e-3,
+                             ema_momentum=0.0)
+    return Synthesizer("diffusion", config, seed=1, **overrides)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return tiny_synth().fit(toy(1024))
+
+
+def test_conditional_rows_follow_the_learned_dependency(trained):
     # 'c' always goes with 'high'; unconditional 'high' is ~60 %. Inpainting must carry the link.
-    enc, x = encoded_toy(1024)
-    keras.utils.set_random_seed(1)
-    model = small_model(enc, width=64, steps=10)
-    model.compile(keras.optimizers.Adam(3e-3))
-    model.fit(x, epochs=60, batch_size=128, verbose=0)
-    span, k = enc.category_index("group", "c")
-    rows = enc.inverse_transform(model.sample(500, seed=1, conditions={span.start: k}))
-    assert (rows["level"] == "high").mean() >= 0.95
-    span, k = enc.category_index("group", "b")
-    rows = enc.inverse_transform(model.sample(500, seed=1, conditions={span.start: k}))
+    rows = trained.sample(500, conditions={"group": "c"}, seed=1)
+    assert (rows["group"] == "c").all() and (rows["level"] == "high").mean() >= 0.95
+    assert trained.last_acceptance_rate_ == 1.0  # a clamped category is met by the model, not by rejection
+    rows = trained.sample(500, conditions={"group": "b"}, seed=1)
     assert rows["value"].mean() > 2.0  # the numbers follow the clamped category too (b: mean 3)
+    free = trained.sample(2000, seed=1)
+    assert 0.5 < (free["level"] == "high").mean() < 0.8 and free["group"].nunique() == 3
+
+
+def test_only_single_category_conditions_are_clamped(trained):
+    sampler = trained.graph_sampler()
+    assert isinstance(sampler, DiffusionSampler) and sampler.latent_dim == 1  # one number: 'value'
+    cond = sampler.conditions_from_dict({"group": "b", "level": ["low", "high"]})
+    np.testing.assert_array_equal(sampler.clamp(cond, 3).numpy(), [[1, -1]] * 3)  # group: b; level free
+    cond = sampler.conditions_from_dict({"level": "low", "value": (0.0, 1.0)})
+    np.testing.assert_array_equal(sampler.clamp(cond, 2).numpy(), [[-1, 1]] * 2)
+    rows = trained.sample(100, conditions={"level": "low", "value": (0.0, 1.0)}, seed=2)
+    assert (rows["level"] == "low").all() and rows["value"].between(0.0, 1.0).all()
+    assert trained.last_acceptance_rate_ < 1.0  # the range is met by rejection
+
+
+def test_steps_and_solver_are_sampling_arguments(trained, tmp_path):
+    default = trained.sample(200, seed=3)
+    pd.testing.assert_frame_equal(trained.sample(200, seed=3, steps=10, solver="dpmpp2m"), default)
+    fewer = trained.sample(200, seed=3, steps=4)
+    assert not fewer.equals(default) and len(fewer) == 200
+    assert not trained.sample(200, seed=3, solver="euler").equals(default)
+    pd.testing.assert_frame_equal(trained.sample(200, seed=3), default)  # back to the config's setting
+    path = trained.export(tmp_path / "export")  # the export samples with the config's setting
+    assert "match the Python synthesizer" in trained.check_export(path, n=200, seed=3)
+    with pytest.raises(ConfigError, match="steps must be an int >= 1"):
+        trained.sample(10, steps=0)
+    with pytest.raises(UnknownNameError, match="unknown solver 'rk4'"):
+        trained.sample(10, solver="rk4")
 
 
 def test_distributed_step_matches_single_device(two_cpu_strategy):
@@ -328,28 +343,6 @@ def test_config_and_keras_file_round_trip(tmp_path):
     assert isinstance(loaded, TabularDiffusion)
     np.testing.assert_array_equal(loaded.sample(50, seed=1), model.sample(50, seed=1))
     loaded.fit(x, epochs=1, batch_size=256, verbose=0)  # the optimizer came back compiled
-
-
-def test_savedmodel_samples_decoded_rows(tmp_path):
-    enc, _ = encoded_toy()
-    model = small_model(enc)
-    sampler = model.sample_graph()
-    module = tf.Module()
-    module.model, module.decoder = model, enc.graph_decoder()
-
-    @tf.function(input_signature=[tf.TensorSpec((), tf.int32), tf.TensorSpec((2,), tf.int32),
-                                  tf.TensorSpec((), tf.int32)])
-    def sample(n, seed, steps):
-        cond = tf.fill((n, model.layout.n_disc), -1)
-        return module.decoder(sampler(cond, seed, steps))
-
-    module.sample = sample
-    tf.saved_model.save(module, str(tmp_path / "export"))
-    loaded = tf.saved_model.load(str(tmp_path / "export"))
-    got = loaded.sample(tf.constant(40), tf.constant([5, 0]), tf.constant(6))
-    expected = enc.inverse_transform(model.sample(40, seed=5, steps=6))
-    np.testing.assert_array_equal(got["value"].numpy(), expected["value"].to_numpy())
-    np.testing.assert_array_equal(got["group"].numpy().astype(str), expected["group"].to_numpy(str))
 
 
 def test_model_rejects_bad_arguments():
