@@ -27,7 +27,8 @@ the measured rare pairs (``benchmarks/diffusion_adult.py``, e.g. ``workclass == 
 
 The denoiser is an MLP (``width`` units, ``depth`` SiLU layers; a sinusoidal embedding of ``t``
 added to the input projection) — the TabDDPM / TabSyn denoiser shape, sized for a CPU.
-Sampling (:meth:`TabularDiffusion.sample`) runs the whole reverse loop in one ``tf.function``
+``Synthesizer("diffusion")`` (:mod:`tabular.synthesizers.diffusion`) trains and samples it.
+Sampling (:meth:`TabularDiffusion.sample`, :meth:`TabularDiffusion.reverse`) runs the whole reverse loop in one ``tf.function``
 (``tf.while_loop`` over ``steps``, stateless RNG from ``seed``): a solver step on the numbers
 (``SOLVERS``; default DPM-Solver++(2M), Lu et al. 2022) and MDLM's unmasking of categories (a
 masked column is revealed between ``t`` and ``s < t`` with probability ``(t - s) / t``, its
@@ -153,8 +154,8 @@ class TabularDiffusion(keras.Model):
         >>> model.compile()                       # AdamW with an EMA of the weights
         >>> model.fit(x, epochs=300, batch_size=1024)
         >>> rows = model.sample(1000, seed=0, steps=50)          # encoded rows
-        >>> span, k = encoder.category_index("income", ">50K")
-        >>> rows = model.sample(1000, seed=0, conditions={span.start: k})
+        >>> start = encoder.spans_of("income")["category"].start     # categories "<=50K", ">50K"
+        >>> rows = model.sample(1000, seed=0, conditions={start: 1})  # clamped (inpainting)
     """
 
     def __init__(self, spans, data_dim: int, width: int = 256, depth: int = 3, sigma_min: float = 0.002,
