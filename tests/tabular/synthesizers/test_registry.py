@@ -19,7 +19,6 @@ from ..conftest import mixed_frame
 TINY = {
     "tvae": TVAEConfig(epochs=3, latent_dim=8, hidden=(16,), batch_size=100, prior_components=3),
     "ctgan": CTGANConfig(epochs=2, latent_dim=8, generator_dims=(16,), critic_dims=(16,), pac=5, batch_size=100),
-    "diffusion": DiffusionConfig(updates=8, batch_size=100, width=16, depth=1, steps=4),
     "gan": GANConfig(epochs=2, latent_dim=8, generator_layers=(16,), discriminator_layers=(16,), batch_size=100,
                      warmup=0, patience=5),
     "cgan": CGANConfig(epochs=2, latent_dim=8, generator_layers=(16,), discriminator_layers=(16,), batch_size=100,
@@ -28,6 +27,7 @@ TINY = {
                           batch_size=100),
     "ae_wgan_gp": AEWGANGPConfig(epochs=2, latent_dim=4, ae_hidden=(16,), ae_epochs=2, noise_dim=4,
                                  gan_hidden=(16,), batch_size=100, critic_steps=2),
+    "diffusion": DiffusionConfig(updates=8, batch_size=100, width=16, depth=1, steps=4),
 }
 
 
