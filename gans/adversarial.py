@@ -36,11 +36,12 @@ from keras import ops
 
 from gans._checks import positive_int
 from gans.losses import wasserstein_critic_loss, wasserstein_generator_loss
+from genlab.callbacks import GuardedFit
 from genlab.distribute import scale_for_replicas
 from genlab.errors import ConfigError, LabelError
 
 
-class AdversarialModel(keras.Model):
+class AdversarialModel(GuardedFit, keras.Model):
     """Base class: a generator and a discriminator/critic trained in alternation through ``fit``.
 
     Each ``train_step`` runs ``critic_steps`` critic updates (fresh noise each, the same real

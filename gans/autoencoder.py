@@ -27,6 +27,7 @@ from keras import ops
 
 from gans._checks import positive_int
 from gans.adversarial import AdversarialModel
+from genlab.callbacks import GuardedFit
 from genlab.checks import check_features
 from genlab.errors import ConfigError, NotFittedError
 
@@ -115,7 +116,7 @@ def _check_sizes(shape, latent_dim, filters) -> None:
 
 
 @keras.saving.register_keras_serializable(package="gans")
-class Autoencoder(keras.Model):
+class Autoencoder(GuardedFit, keras.Model):
     """``decoder(encoder(x))``; train with ``compile(optimizer, "binary_crossentropy")`` and ``fit(x, x)``.
 
     Args:
@@ -162,7 +163,7 @@ def _is_array(x) -> bool:
 
 
 @keras.saving.register_keras_serializable(package="gans")
-class LatentGAN(keras.Model):
+class LatentGAN(GuardedFit, keras.Model):
     """An adversarial model trained on the codes of a frozen encoder; its samples are decoded.
 
     Works for any autoencoder: convolutional on images (:func:`conv_autoencoder`) or dense on

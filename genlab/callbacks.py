@@ -1,10 +1,14 @@
-"""Keras callbacks shared by the families: epoch timing and early stopping that keeps the best weights."""
+"""Keras callbacks shared by the families: epoch timing, early stopping that keeps the best weights, and
+the guard that stops a training whose loss stops being finite."""
 
 from __future__ import annotations
 
+import math
 import time
 
 import keras
+
+from genlab.errors import TrainingDivergedError
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -43,3 +47,69 @@ class RestoreBestEarlyStopping(keras.callbacks.EarlyStopping):
         super().on_train_end(logs)
         if self.restore_best_weights and self.best_weights is not None and not self.stopped_epoch:
             self.model.set_weights(self.best_weights)
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Stop training at the first batch whose loss or metrics are NaN or infinite.
+
+    The model's weights go back to those of the last epoch that ended with finite values (the
+    weights at the start of training if none did), and :class:`~genlab.errors.TrainingDivergedError`
+    names the epoch, the step, the values that were not finite and the last finite ones. Without it
+    Keras trains on to the last epoch and leaves NaN weights behind.
+
+    Every genlab model adds it to ``fit`` by default (see :class:`GuardedFit`).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._good = None
+        self._epoch = 0
+        self.last_finite: dict = {}
+
+    def on_train_begin(self, logs=None):
+        self._good = [w.numpy().copy() for w in self.model.weights]
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        bad = {k: v for k, v in (logs or {}).items() if _not_finite(v)}
+        if not bad:
+            self.last_finite = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}
+            return
+        self.model.stop_training = True
+        for variable, value in zip(self.model.weights, self._good or []):
+            variable.assign(value)
+        last = ", ".join(f"{k} {v:.4g}" for k, v in self.last_finite.items()) or "none yet"
+        raise TrainingDivergedError(
+            f"training diverged in epoch {self._epoch + 1}, step {batch + 1}: "
+            f"{', '.join(f'{k} = {float(v)}' for k, v in bad.items())} (last finite values: {last}); the model "
+            f"holds the weights of its last finished finite epoch. Lower the learning rate, scale the inputs "
+            f"(a huge or non-finite feature value often causes this) or clip gradients")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not any(_not_finite(v) for v in (logs or {}).values()):
+            self._good = [w.numpy().copy() for w in self.model.weights]
+
+
+def _is_number(value) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _not_finite(value) -> bool:
+    return _is_number(value) and not math.isfinite(float(value))
+
+
+class GuardedFit:
+    """Mixin for ``keras.Model`` subclasses: ``fit`` adds :class:`StopOnNonFinite` to the callbacks
+    unless one is given (``guard=False`` turns it off)."""
+
+    def fit(self, *args, callbacks=None, guard: bool = True, **kwargs):
+        callbacks = list(callbacks or [])
+        if guard and not any(isinstance(c, StopOnNonFinite) for c in callbacks):
+            callbacks.append(StopOnNonFinite())
+        return super().fit(*args, callbacks=callbacks, **kwargs)

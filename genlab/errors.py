@@ -58,6 +58,10 @@ class ConditionError(GenlabError, ValueError):
     """A sampling condition cannot be met by the fitted model (too few matching rows)."""
 
 
+class TrainingDivergedError(GenlabError, ArithmeticError):
+    """A loss or metric became NaN or infinite during training; the model holds its last good weights."""
+
+
 def unknown_name(kind: str, received: str, choices) -> UnknownNameError:
     """Build an :class:`UnknownNameError` listing the valid choices.
 

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from genlab.callbacks import GuardedFit
 from genlab.distribute import scale_for_replicas
 from genlab.errors import ConfigError, unknown_name
 from robustness import attacks
@@ -22,7 +23,7 @@ def _check_attack(attack: str) -> str:
 
 
 @keras.saving.register_keras_serializable(package="robustness")
-class AdversarialTrainer(keras.Model):
+class AdversarialTrainer(GuardedFit, keras.Model):
     """Train a classifier on adversarial examples crafted against it at every step.
 
     Each training step attacks the current classifier (in inference mode) with FGSM or PGD

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from keras import ops
 
+from genlab.errors import unknown_name
+
+RECONSTRUCTION_KINDS = ("mse", "bce")
+
 
 def kl_per_dimension(z_mean, z_log_var):
     """KL(N(mu, sigma^2) || N(0, 1)) for every latent dimension.
@@ -34,6 +38,12 @@ def reconstruction_error(x, x_hat, kind: str = "mse"):
         x_hat: Reconstructions, same shape (probabilities for ``"bce"``).
         kind: ``"mse"`` (squared error: Gaussian likelihood up to constants) or ``"bce"``
             (binary cross-entropy for data in [0, 1], e.g. pixel intensities).
+
+    Returns:
+        ``(batch,)`` tensor of per-row errors.
+
+    Raises:
+        UnknownNameError: ``kind`` is neither ``"mse"`` nor ``"bce"``.
     """
     if kind == "mse":
         per_element = ops.square(x - x_hat)
@@ -42,7 +52,7 @@ def reconstruction_error(x, x_hat, kind: str = "mse"):
         x_hat = ops.clip(x_hat, eps, 1.0 - eps)
         per_element = -(x * ops.log(x_hat) + (1.0 - x) * ops.log(1.0 - x_hat))
     else:
-        raise ValueError(f"reconstruction loss must be 'mse' or 'bce', received {kind!r}")
+        raise unknown_name("reconstruction loss", kind, RECONSTRUCTION_KINDS)
     return ops.sum(ops.reshape(per_element, (ops.shape(x)[0], -1)), axis=-1)
 
 

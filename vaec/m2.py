@@ -40,6 +40,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from genlab.callbacks import GuardedFit
 from genlab.checks import check_labels
 from genlab.distribute import scale_for_replicas
 from genlab.errors import ConfigError, InputShapeError, NotFittedError, unknown_name
@@ -74,7 +75,7 @@ def gaussian_log_likelihood(x, mean, log_var):
 
 
 @keras.saving.register_keras_serializable(package="vaec")
-class M2(keras.Model):
+class M2(GuardedFit, keras.Model):
     """M2: encoder ``q(z|x,y)``, classifier ``q(y|x)`` and decoder ``p(x|y,z)`` (module docstring).
 
     Args:

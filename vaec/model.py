@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from genlab.callbacks import GuardedFit
 from genlab.checks import check_features, check_labels
 from genlab.distribute import scale_for_replicas
 from genlab.errors import ConfigError, LabelError, unknown_name
@@ -80,7 +81,7 @@ def build_classifier_head(cfg: VAECConfig) -> keras.Model:
 
 
 @keras.saving.register_keras_serializable(package="vaec")
-class VAEC(keras.Model):
+class VAEC(GuardedFit, keras.Model):
     """Variational autoencoder with a classifier head on the latent code.
 
     The model owns three functional sub-models: ``encoder`` (x -> z_mean, z_log_var, z),
@@ -307,6 +308,32 @@ class VAEC(keras.Model):
             vy = validation_data[1] if len(validation_data) == 2 else None
             vx, vy = self._checked(vx, vy, needs_labels, "validation x", "validation y")
             validation_data = (vx, vy) if vy is not None else (vx,)
+        self.compile_strategy(strategy, optimizer=optimizer, jit_compile=jit_compile)
+        fit_args = (x,) if y is None else (x, y)
+        return self.fit(*fit_args, epochs=epochs, batch_size=batch_size,
+                        validation_data=validation_data, callbacks=callbacks, verbose=verbose,
+                        **fit_kwargs)
+
+    def compile_strategy(self, strategy: str, *, optimizer=None, jit_compile: bool = False,
+                         steps_per_execution: int = 1, run_eagerly: bool = False) -> None:
+        """Select a strategy and compile for it, for callers that then run ``fit`` themselves.
+
+        :meth:`fit_strategy` calls this, then ``fit`` on checked arrays. Call it directly to
+        train on a ``tf.data.Dataset`` of ``(x, y)`` batches (the caller checks the data), e.g.
+        to avoid the per-epoch cost of Keras' array adapter on small tables.
+
+        Args:
+            strategy: One of :attr:`STRATEGIES`.
+            optimizer: As in :meth:`fit_strategy`.
+            jit_compile: Compile the step with XLA.
+            steps_per_execution: Training steps per call of the compiled function (Keras').
+            run_eagerly: Run the steps eagerly, without tracing (faster for a handful of steps).
+
+        Raises:
+            UnknownNameError: Unknown strategy.
+        """
+        if strategy not in self.STRATEGIES:
+            raise unknown_name("strategy", strategy, self.STRATEGIES)
         self.strategy = strategy
         with self.distribute_strategy.scope():
             if optimizer is None:
@@ -314,12 +341,9 @@ class VAEC(keras.Model):
             if not optimizer.built:
                 optimizer.build(self.strategy_variables())
             self._strategy_optimizers[strategy] = optimizer
-            self.compile(optimizer=optimizer, jit_compile=jit_compile)
-        fit_args = (x,) if y is None else (x, y)
+            self.compile(optimizer=optimizer, jit_compile=jit_compile,
+                         steps_per_execution=steps_per_execution, run_eagerly=run_eagerly)
         self.trained_strategies.add(strategy)
-        return self.fit(*fit_args, epochs=epochs, batch_size=batch_size,
-                        validation_data=validation_data, callbacks=callbacks, verbose=verbose,
-                        **fit_kwargs)
 
     def _default_optimizer(self) -> keras.optimizers.Optimizer:
         cfg = self.config

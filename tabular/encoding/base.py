@@ -370,9 +370,9 @@ def _numeric_series(values: np.ndarray, info: dict):
 
 
 def _discrete_series(values: np.ndarray, info: dict):
-    cats = list(info["categories"]) + [None]
-    objs = np.empty(len(values), dtype=object)
-    objs[:] = [cats[i] for i in values.astype(np.int64)]
+    cats = np.empty(len(info["categories"]) + 1, dtype=object)
+    cats[:-1] = list(info["categories"])  # the last one, None, is "missing"
+    objs = cats[values.astype(np.int64)]
     if info["kind"] == "boolean":
         return pd.array(objs, dtype="boolean") if info["has_missing"] else objs.astype(bool)
     series = pd.Series(objs)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import keras
 
 from gans import GAN, LSGAN, WGANGP, LatentGAN
+from genlab.callbacks import GuardedFit
 from genlab.layers import as_layer_specs, build_mlp
 
 
@@ -31,7 +32,7 @@ def build_gan(width: int, latent_dim: int, generator_layers, discriminator_layer
 
 
 @keras.saving.register_keras_serializable(package="tabular")
-class TabularAutoencoder(keras.Model):
+class TabularAutoencoder(GuardedFit, keras.Model):
     """Encoder ``width -> ... -> latent (tanh)`` and decoder ``latent -> ... -> width (tanh)``.
 
     Args:

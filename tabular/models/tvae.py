@@ -29,6 +29,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from genlab.callbacks import GuardedFit
 from genlab.distribute import scale_for_replicas
 
 
@@ -47,7 +48,7 @@ class Clip(keras.constraints.Constraint):
 
 
 @keras.saving.register_keras_serializable(package="tabular")
-class TabularVAE(keras.Model):
+class TabularVAE(GuardedFit, keras.Model):
     """VAE on encoded rows.
 
     Args:

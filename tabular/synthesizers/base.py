@@ -376,12 +376,13 @@ class Synthesizer:
         categorical columns with ``""`` for missing, int64 integers, float64 numbers with NaN for
         missing, bool booleans):
 
-        - ``sample(n: int64, seed: int64)`` — ``n`` rows;
+        - ``sample(n: int64, seed: int64)`` — ``n`` rows (``1 <= n <= MAX_ROWS``, else an
+          ``InvalidArgumentError``);
         - ``sample_conditional(n: int64, seed: int64, conditions: string[k])`` — ``n`` rows
           meeting every ``"column=value"`` entry (several values of one column: any of them); an
           assertion fails when the model generates too few such rows;
         - ``decode_noise(noise: float32[batch, latent_dim], seed: int64)`` — one row per noise
-          vector (``seed`` drives the output noise / category draws).
+          vector (``seed`` drives the output noise / category draws); non-finite noise is refused.
 
         Raises:
             PathExistsError: ``directory`` exists and is not empty.
@@ -396,7 +397,11 @@ class Synthesizer:
             raise PathExistsError(f"{out} exists and is not an empty folder; export into a new or empty folder")
 
         def draw(n, seed, cond):
-            codes, _, _ = sampler.sample_codes(n, seed, cond)
+            bounds = [tf.debugging.assert_greater_equal(n, tf.constant(1, tf.int64), message="n must be >= 1"),
+                      tf.debugging.assert_less_equal(n, tf.constant(MAX_ROWS, tf.int64),
+                                                     message=f"n must be <= {MAX_ROWS}; sample in several calls")]
+            with tf.control_dependencies(bounds):
+                codes, _, _ = sampler.sample_codes(tf.identity(n), seed, cond)
             check = tf.debugging.assert_greater_equal(
                 tf.cast(tf.shape(codes)[0], tf.int64), n,
                 message="the model generated too few rows meeting the conditions; relax them")
@@ -410,6 +415,7 @@ class Synthesizer:
             return draw(n, seed, sampler.conditions_from_strings(conditions))
 
         def decode_noise(noise, seed):
+            noise = tf.debugging.assert_all_finite(noise, "noise must be finite (no NaN or inf)")
             pair = tf.stack([seed, tf.constant(1, tf.int64)])
             return self.encoder_.outputs_tf(sampler.decode(
                 sampler.raw(noise, _cond_tensors(sampler.unconditioned()), pair), pair + 1))

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+from genlab.errors import UnknownNameError
 from vaec import Sampling, kl_loss, kl_per_dimension, prediction_loss, reconstruction_loss
 
 
@@ -28,6 +29,12 @@ def test_reconstruction_and_prediction_golden_values():
     assert float(reconstruction_loss(x, p, "bce")) == pytest.approx(bce, rel=1e-5)
     assert float(prediction_loss(np.array([0, 1]), p)) == pytest.approx(
         -(math.log(0.8) + math.log(0.5)) / 2, rel=1e-6)
+
+
+def test_unknown_reconstruction_loss_names_the_choices():
+    x = np.zeros((2, 2), np.float32)
+    with pytest.raises(UnknownNameError, match="unknown reconstruction loss 'l1'; expected one of: bce, mse"):
+        reconstruction_loss(x, x, "l1")
 
 
 def test_sampling_mean_and_variance():

@@ -50,9 +50,17 @@ def study():
 def test_latent_size_study_records_and_plot(study):
     split, records, models = study
     assert [r["latent_dim"] for r in records] == [2, 12]
+    # Learned, not just run: every trained code reconstructs the test images clearly better than
+    # a decoder that outputs 0.5 for every pixel, BCE log 2 (what the untrained autoencoder does:
+    # measured 0.694). Eight epochs measured 0.58 (code 2) and 0.54 (code 12).
     for r in records:
-        assert 0 <= r["max_abs_correlation"] <= 1 and r["mean_abs_correlation"] <= r["max_abs_correlation"]
-        assert r["test_bce"] > 0 and r["seconds"] > 0 and r["dead_units"] >= 0
+        assert r["test_bce"] < np.log(2) - 0.05, r
+    # The records describe the returned models' codes on the test images.
+    for r in records:
+        codes = np.asarray(models[r["latent_dim"]].encoder.predict(split.x_test, batch_size=1000, verbose=0))
+        assert r["max_abs_correlation"] == pytest.approx(max_latent_correlation(codes), abs=1e-6)
+        assert r["dead_units"] == int((codes.std(axis=0) <= 1e-12).sum())
+        assert r["mean_abs_correlation"] <= r["max_abs_correlation"]
     # A wider code reconstructs better than a 2-D one.
     assert records[1]["test_mse"] < records[0]["test_mse"]
     assert models[12].encoder.output_shape == (None, 12)

@@ -2,13 +2,15 @@ import json
 
 import numpy as np
 import pytest
+from sklearn.dummy import DummyClassifier
+from sklearn.metrics import f1_score
 
 from genlab import data
 from genlab.errors import ConfigError, GenlabError, LabelError, NotFittedError, UnknownNameError
 from genlab.layers import LayerSpec
 from genlab.seeding import set_seed
 from vaec import VAECConfig
-from vaec.semisup import CLASSIFIERS, M1, M1Config, balanced_label_indices
+from vaec.semisup import ACTIVE_UNIT_VARIANCE, CLASSIFIERS, M1, M1Config, balanced_label_indices
 
 
 # ----------------------------------------------------------------------------- balanced draws
@@ -64,13 +66,23 @@ def test_m1_runs_end_to_end_and_beats_chance(fitted):
     m1, split = fitted
     scores = m1.evaluate(split.x_test, split.y_test)
     assert set(scores) == set(CLASSIFIERS)
+    predictions = m1.predict(split.x_test)
+    # Chance: the macro F1 of labels drawn with the training-class frequencies, independent of x.
+    chance = DummyClassifier(strategy="stratified", random_state=0).fit(split.x_train.reshape(len(split.x_train), -1),
+                                                                        split.y_train)
+    chance_f1 = f1_score(split.y_test, chance.predict(split.x_test.reshape(len(split.x_test), -1)), average="macro")
     for name, s in scores.items():
         assert set(s) == {"accuracy", "precision", "recall", "f1"}
         assert s["accuracy"] > 0.5, (name, s)  # chance is 0.1 with 10 labels per digit
-        assert 0 <= s["f1"] <= 1
+        # The reported F1 is the macro F1 of the predictions, and far above chance.
+        assert s["f1"] == pytest.approx(f1_score(split.y_test, predictions[name], average="macro"), abs=1e-9)
+        assert s["f1"] > 0.5 > 3 * chance_f1, (name, s, chance_f1)
     # Self-training really saw unlabelled codes (-1 in its transduction means never labelled).
     st = m1.classifiers_["self_training_svc"]
     assert len(st.transduction_) == 100 + 300
+    # Active units: exactly the latent coordinates whose posterior mean varies over the images.
+    variance = m1.vae.encode(split.x_train)[0].var(axis=0)
+    assert np.array_equal(m1.active_units_, np.flatnonzero(variance > ACTIVE_UNIT_VARIANCE))
     assert 0 < len(m1.active_units_) <= 8
 
 
