@@ -12,7 +12,8 @@
   autoencoder + latent GAN).
 - :mod:`tabular.synthesizers` — :class:`Synthesizer`: ``fit(frame)``, ``sample(n, conditions, seed)``,
   ``save`` / ``load`` (JSON + ``.keras``, no pickle), ``export`` (a SavedModel that samples decoded
-  rows); every method by name: ``tvae`` (default), ``ctgan``, ``gan``, ``cgan``, ``ae_gan``, ``ae_wgan_gp``.
+  rows); every method by name: ``tvae`` (default), ``ctgan``, ``diffusion``, ``gan``, ``cgan``,
+  ``ae_gan``, ``ae_wgan_gp``.
 - :mod:`tabular.evaluation` — :func:`evaluate`: detection, efficacy, shapes, trends, privacy, report.
 
 Example:
@@ -33,14 +34,15 @@ _LAZY = {
                      "noisy_oversample", "read_table",
                      "smote_balance", "write_table"], "tabular.data"),
     # encoding
-    **dict.fromkeys(["Encoder", "MinMaxOneHotEncoder", "ModeSpecificEncoder", "Span", "encoder_from_state"],
+    **dict.fromkeys(["Encoder", "MinMaxOneHotEncoder", "ModeSpecificEncoder", "QuantileEncoder", "Span",
+                     "encoder_from_state"],
                     "tabular.encoding"),
     # real-world tables: column kinds and constraints
     "Metadata": "tabular.metadata",
     **dict.fromkeys(["FixedCombinations", "Inequality", "Predicate", "Range", "positive"], "tabular.constraints"),
     # synthesizers
-    **dict.fromkeys(["AEGANConfig", "AEWGANGPConfig", "CGANConfig", "CTGANConfig", "GANConfig", "Synthesizer",
-                     "TVAEConfig", "methods"], "tabular.synthesizers"),
+    **dict.fromkeys(["AEGANConfig", "AEWGANGPConfig", "CGANConfig", "CTGANConfig", "DiffusionConfig", "GANConfig",
+                     "Synthesizer", "TVAEConfig", "methods"], "tabular.synthesizers"),
     # evaluation
     **dict.fromkeys(["EvaluationResult", "evaluate"], "tabular.evaluation"),
 }

@@ -16,11 +16,13 @@ method          model                                                      confi
 
 from tabular.synthesizers.base import SYNTHESIZERS, Synthesizer, methods, register
 from tabular.synthesizers.ctgan import CTGANConfig, CTGANSynthesizer
+from tabular.synthesizers.diffusion import DiffusionConfig, DiffusionSynthesizer
 from tabular.synthesizers.sampler import Conditions, GraphSampler
 from tabular.synthesizers.study import (AEGANConfig, AEGANSynthesizer, AEWGANGPConfig, AEWGANGPSynthesizer,
                                         CGANConfig, CGANSynthesizer, GANConfig, GANSynthesizer)
 from tabular.synthesizers.tvae import TVAEConfig, TVAESynthesizer
 
 __all__ = ["AEGANConfig", "AEGANSynthesizer", "AEWGANGPConfig", "AEWGANGPSynthesizer", "CGANConfig", "CGANSynthesizer",
-           "CTGANConfig", "CTGANSynthesizer", "Conditions", "GANConfig", "GANSynthesizer", "GraphSampler",
-           "SYNTHESIZERS", "Synthesizer", "TVAEConfig", "TVAESynthesizer", "methods", "register"]
+           "CTGANConfig", "CTGANSynthesizer", "Conditions", "DiffusionConfig", "DiffusionSynthesizer", "GANConfig",
+           "GANSynthesizer", "GraphSampler", "SYNTHESIZERS", "Synthesizer", "TVAEConfig", "TVAESynthesizer", "methods",
+           "register"]

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from genlab.errors import ConfigError, InputShapeError, InvalidValueError, NotFittedError
-from tabular.encoding import ENCODERS, MinMaxOneHotEncoder, ModeSpecificEncoder, Span, encoder_from_state
+from tabular.encoding import ENCODERS, MinMaxOneHotEncoder, ModeSpecificEncoder, QuantileEncoder, Span, encoder_from_state
 
 from ..conftest import mixed_frame
 
-ENCODER_CLASSES = [MinMaxOneHotEncoder, ModeSpecificEncoder]
+ENCODER_CLASSES = [MinMaxOneHotEncoder, ModeSpecificEncoder, QuantileEncoder]
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,9 @@ def test_kinds_spans_and_width(cls, mixed):
     assert enc.spans_[0].start == 0 and enc.spans_[-1].stop == enc.output_width_
     for a, b in zip(enc.spans_, enc.spans_[1:]):
         assert b.start == a.stop
-    assert [s.column for s in enc.spans_ if s.role in ("value", "category")] == list(mixed.columns)
+    # one main block per column; QuantileEncoder's few-level integers are one exact-levels 'mode' block
+    main = ("value", "mode", "category") if cls is QuantileEncoder else ("value", "category")
+    assert [s.column for s in enc.spans_ if s.role in main] == list(mixed.columns)
     roles = {(s.column, s.role): s for s in enc.spans_}
     assert roles[("price", "missing")].dim == 2 and ("count", "missing") not in roles  # only where values are missing
     assert roles[("city", "category")].dim == 5  # 4 cities + missing
@@ -67,7 +69,7 @@ def test_state_is_json_and_rebuilds_the_same_encoder(cls, mixed):
     again = encoder_from_state(state)
     assert type(again) is cls and again.spans_ == enc.spans_
     np.testing.assert_array_equal(again.transform(mixed, seed=1), enc.transform(mixed, seed=1))
-    assert set(ENCODERS) >= {"minmax_onehot", "mode_specific"}
+    assert set(ENCODERS) >= {"minmax_onehot", "mode_specific", "quantile"}
 
 
 def test_state_of_another_encoder_is_refused(mixed):

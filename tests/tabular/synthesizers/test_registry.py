@@ -11,8 +11,8 @@ import tensorflow as tf
 
 from genlab.errors import (ConfigError, ExportMismatchError, InvalidValueError, NotFittedError, PathExistsError, SavedStateError,
                            UnknownNameError)
-from tabular.synthesizers import (AEGANConfig, AEWGANGPConfig, CGANConfig, CTGANConfig, GANConfig, Synthesizer,
-                                  TVAEConfig, methods)
+from tabular.synthesizers import (AEGANConfig, AEWGANGPConfig, CGANConfig, CTGANConfig, DiffusionConfig, GANConfig,
+                                  Synthesizer, TVAEConfig, methods)
 
 from ..conftest import mixed_frame
 
@@ -27,6 +27,7 @@ TINY = {
                           batch_size=100),
     "ae_wgan_gp": AEWGANGPConfig(epochs=2, latent_dim=4, ae_hidden=(16,), ae_epochs=2, noise_dim=4,
                                  gan_hidden=(16,), batch_size=100, critic_steps=2),
+    "diffusion": DiffusionConfig(updates=8, batch_size=100, width=16, depth=1, steps=4),
 }
 
 #: Methods whose conditions are met by rejection alone (no conditional input).

@@ -1,0 +1,223 @@
+"""``"diffusion"``: mixed-type diffusion on quantile-normal rows (:class:`~tabular.models.TabularDiffusion`).
+
+Numbers go through :class:`~tabular.encoding.QuantileEncoder` (TabDDPM's quantile normalisation,
+Kotelnikov et al. 2023) and a Gaussian diffusion with EDM's preconditioning (Karras et al. 2022);
+categories, few-level integers and missing flags through masked (absorbing) diffusion (Sahoo et
+al. 2024; the mixed-type, one-clock design of TabDiff, Shi et al. 2025). Why these choices, and
+how they were measured, is in :mod:`tabular.models.diffusion`.
+
+Sampling runs the reverse process in the graph (``steps`` solver steps of the numbers and
+unmasking steps of the categories, one ``tf.while_loop``), so :meth:`Synthesizer.sample` and the
+exported SavedModel run the same code. ``steps`` and ``solver`` are sampling arguments
+(:meth:`DiffusionSynthesizer.sample`); the config's values are the defaults and the export's.
+
+Conditions: every discrete column a condition restricts to one category (the most restrictive
+conditioned column always is: the rows are shared among its allowed categories by training
+frequency) is clamped for the whole reverse run — inpainting: the other columns are drawn from
+the model's conditional, as masked diffusion trains on every pattern of known columns — and rows
+are then kept only when every condition holds (lists of categories, numeric ranges).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import tensorflow as tf
+
+from genlab.errors import ConfigError, unknown_name
+from tabular.encoding import QuantileEncoder
+from tabular.models.diffusion import SOLVERS, TabularDiffusion, _check_steps
+from tabular.synthesizers.base import Synthesizer, check_int, register
+from tabular.synthesizers.sampler import Conditions, GraphSampler
+from tabular.synthesizers.tvae import check_positive
+
+
+@dataclasses.dataclass(frozen=True)
+class DiffusionConfig:
+    """Network, training and sampling of the ``"diffusion"`` method.
+
+    The defaults were chosen on a validation split carved from Adult's protocol training part
+    (see :mod:`tabular.models.diffusion`).
+
+    Attributes:
+        updates: Training length in optimizer updates; ``fit`` turns it into epochs of the table
+            (:meth:`epochs_for`: a small table gets more epochs, every table the same number of
+            updates). ``Synthesizer.fit(frame, epochs=...)`` overrides it.
+        batch_size: Rows per update (at most the table's rows).
+        width: Hidden units of the denoiser MLP.
+        depth: Hidden layers after its input projection.
+        learning_rate: AdamW learning rate.
+        ema_momentum: Momentum of the moving average of the weights that ``fit`` leaves in the
+            model (0: no average).
+        steps: Sampling steps (default of ``sample`` and the export's).
+        solver: Sampling solver of the numbers, one of ``SOLVERS`` (``"dpmpp2m"``: DPM-Solver++(2M)).
+        sigma_max: Largest noise level of the numbers.
+        cat_weight: Weight of the categorical loss.
+        max_levels: Integer columns with at most this many distinct values are encoded as exact
+            levels (a categorical block) instead of quantile-normal numbers.
+    """
+
+    updates: int = 15000
+    batch_size: int = 1024
+    width: int = 256
+    depth: int = 3
+    learning_rate: float = 1e-3
+    ema_momentum: float = 0.999
+    steps: int = 50
+    solver: str = "dpmpp2m"
+    sigma_max: float = 10.0
+    cat_weight: float = 1.0
+    max_levels: int = 20
+
+    def __post_init__(self):
+        for name in ("updates", "batch_size", "width", "steps"):
+            check_int(f"DiffusionConfig.{name}", getattr(self, name), 1)
+        check_int("DiffusionConfig.depth", self.depth, 0)
+        check_int("DiffusionConfig.max_levels", self.max_levels, 0)
+        check_positive("DiffusionConfig", learning_rate=self.learning_rate, cat_weight=self.cat_weight)
+        if isinstance(self.sigma_max, bool) or not isinstance(self.sigma_max, (int, float)) \
+                or not self.sigma_max > 0.002:
+            raise ConfigError(f"DiffusionConfig.sigma_max must be a number > 0.002 (the smallest noise level), "
+                              f"received {self.sigma_max!r}")
+        if isinstance(self.ema_momentum, bool) or not isinstance(self.ema_momentum, (int, float)) \
+                or not 0 <= self.ema_momentum < 1:
+            raise ConfigError(f"DiffusionConfig.ema_momentum must be in [0, 1), received {self.ema_momentum!r}")
+        if self.solver not in SOLVERS:
+            raise unknown_name("DiffusionConfig.solver", self.solver, SOLVERS)
+
+    def batch_for(self, n_rows: int) -> int:
+        """Rows per update on a table of ``n_rows`` rows."""
+        return max(1, min(int(self.batch_size), int(n_rows)))
+
+    def epochs_for(self, n_rows: int) -> int:
+        """Epochs on a table of ``n_rows`` rows: about ``updates`` optimizer updates in total."""
+        per_epoch = max(1, int(n_rows) // self.batch_for(n_rows))  # whole batches only
+        return max(1, -(-int(self.updates) // per_epoch))
+
+
+class DiffusionSampler(GraphSampler):
+    """The :class:`GraphSampler` of a :class:`TabularDiffusion`: the noise is the numbers' starting
+    noise, and conditions restricting a discrete column to one category clamp it (inpainting).
+
+    Args:
+        encoder: The fitted :class:`QuantileEncoder`.
+        model: The trained :class:`TabularDiffusion`.
+        steps: Reverse steps.
+        solver: One of ``SOLVERS``.
+        **kwargs: :class:`GraphSampler` arguments (``max_candidates``).
+    """
+
+    def __init__(self, encoder, model: TabularDiffusion, steps: int, solver: str, **kwargs):
+        super().__init__(encoder, network=self._unused, latent_dim=model.layout.n_num, discrete="argmax", **kwargs)
+        self.model, self.steps, self.solver = model, _check_steps(steps), solver
+        blocks = [s for s in encoder.spans_ if s.activation == "softmax"]  # the model's categorical blocks
+        #: Per model block: ``(offset, dim)`` of its positions in ``Conditions.allowed``, or ``None``.
+        self.clampable = [(int(self.disc_offsets[self.disc_columns.index(s.column)]), s.dim)
+                          if s.role == "category" else None for s in blocks]
+
+    @staticmethod
+    def _unused(latent, cond):
+        raise NotImplementedError("DiffusionSampler.raw runs the reverse process")
+
+    def clamp(self, cond: Conditions, n):
+        """``(n, D)`` int32 of the model's blocks: the category of a column restricted to exactly one
+        category, else -1."""
+        allowed = tf.convert_to_tensor(cond.allowed, tf.float32)
+        row = []
+        for where in self.clampable:
+            if where is None:
+                row.append(tf.constant(-1, tf.int32))
+                continue
+            block = allowed[where[0]:where[0] + where[1]]
+            single = tf.equal(tf.reduce_sum(block), 1.0)
+            row.append(tf.where(single, tf.argmax(block, output_type=tf.int32), -1))
+        if not row:
+            return tf.zeros((n, 0), tf.int32)
+        return tf.tile(tf.stack(row)[None, :], tf.stack([n, 1]))
+
+    def raw(self, noise, cond: Conditions, seed):
+        """Encoded rows from the numbers' starting ``noise`` ``(batch, n_num)``: the whole reverse run."""
+        return self.model.reverse(noise, self.clamp(cond, tf.shape(noise)[0]), seed, self.steps, self.solver)
+
+
+@register
+class DiffusionSynthesizer(Synthesizer):
+    """The ``"diffusion"`` method (see the module docstring); arguments as :class:`Synthesizer`.
+
+    Example:
+        >>> synth = Synthesizer("diffusion").fit(train)
+        >>> rows = synth.sample(1000, steps=25)                  # fewer steps: faster
+        >>> rich = synth.sample(500, conditions={"income": ">50K"})
+    """
+
+    method = "diffusion"
+    config_class = DiffusionConfig
+    discrete = "argmax"  # the reverse run ends with one-hot categories
+
+    def make_encoder(self):
+        return QuantileEncoder(self.column_types, max_levels=self.config.max_levels, seed=self.seed)
+
+    def fit(self, frame, epochs: int | None = None, callbacks=None, verbose: int = 0) -> "DiffusionSynthesizer":
+        """As :meth:`Synthesizer.fit`; ``epochs`` defaults to the config's ``updates`` turned into epochs
+        of ``frame`` (:meth:`DiffusionConfig.epochs_for`)."""
+        if epochs is None and hasattr(frame, "__len__"):
+            epochs = self.config.epochs_for(max(len(frame), 1))
+        return super().fit(frame, epochs=epochs, callbacks=callbacks, verbose=verbose)
+
+    def build_model(self, encoder, x, frame):
+        c = self.config
+        model = TabularDiffusion(encoder.layout(), encoder.output_width_, width=c.width, depth=c.depth,
+                                 sigma_max=c.sigma_max, cat_weight=c.cat_weight, steps=c.steps, solver=c.solver,
+                                 seed=self.seed)
+        model.compile(keras.optimizers.AdamW(c.learning_rate, weight_decay=0.0, use_ema=c.ema_momentum > 0,
+                                             ema_momentum=c.ema_momentum or 0.99), jit_compile=self.jit_compile)
+        return model
+
+    def train(self, model, encoder, x, frame, epochs, callbacks, verbose):
+        batch = self.config.batch_for(len(x))
+        data = (tf.data.Dataset.from_tensor_slices(x).shuffle(len(x), seed=self.seed, reshuffle_each_iteration=True)
+                .batch(batch, drop_remainder=True).prefetch(2))  # one batch shape: one traced step
+        return model.fit(data, epochs=epochs, shuffle=False, callbacks=callbacks, verbose=verbose).history
+
+    def sampler_parts(self):  # the sampler is a DiffusionSampler (graph_sampler)
+        raise NotImplementedError
+
+    def graph_sampler(self) -> DiffusionSampler:
+        """The :class:`DiffusionSampler` of the current sampling setting (one per ``(steps, solver)``,
+        built once; the config's setting unless :meth:`sample` asks for another)."""
+        self.check_fitted()
+        if getattr(self, "_sampler", None) is None:  # fit / load reset the cache
+            self._samplers = {}
+        key = getattr(self, "_setting", None) or (self.config.steps, self.config.solver)
+        if key not in self._samplers:
+            sampler = DiffusionSampler(self.encoder_, self.model_, *key)
+            self._samplers[key] = (sampler, tf.function(sampler.sample_codes, reduce_retracing=True))
+        self._sampler, self._sample_fn = self._samplers[key]
+        return self._sampler
+
+    def sample(self, n: int, conditions=None, seed: int | None = None, steps: int | None = None,
+               solver: str | None = None):
+        """As :meth:`Synthesizer.sample`, plus the sampler's setting.
+
+        Args:
+            steps: Reverse steps (default: the config's ``steps``); fewer is faster, more is finer.
+            solver: One of ``SOLVERS`` (default: the config's ``solver``).
+
+        Raises:
+            ConfigError: Bad ``steps``; UnknownNameError: unknown ``solver``.
+        """
+        steps = self.config.steps if steps is None else _check_steps(steps)
+        solver = self.config.solver if solver is None else solver
+        if solver not in SOLVERS:
+            raise unknown_name("solver", solver, SOLVERS)
+        self._setting = (steps, solver)
+        try:
+            return super().sample(n, conditions, seed)
+        finally:
+            self._setting = None
+            if hasattr(self, "model_"):
+                self.graph_sampler()  # back to the config's setting (export, warm-up)
+
+
+__all__ = ["DiffusionConfig", "DiffusionSampler", "DiffusionSynthesizer", "SOLVERS"]
