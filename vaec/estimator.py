@@ -39,7 +39,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d, validate_data
 
 from genlab import errors
-from genlab.errors import ConfigError, GenlabError, InputShapeError, InvalidValueError, LabelError
+from genlab.errors import ConfigError, GenlabError, InputShapeError, InvalidValueError, LabelError, TrainingDivergedError
 from genlab.layers import as_layer_specs
 from vaec.config import VAECConfig
 from vaec.model import VAEC
@@ -285,8 +285,14 @@ class VAECClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMixin, Transform
                     .batch(self.batch_size))
             model.compile_strategy(self.strategy,
                                    steps_per_execution=steps if self.epochs * steps > 200 else 1)
-            history = model.fit(data, epochs=self.epochs, verbose=self.verbose, shuffle=False,
-                                callbacks=[stopper or keras.callbacks.TerminateOnNaN()])
+            try:
+                history = model.fit(data, epochs=self.epochs, verbose=self.verbose, shuffle=False,
+                                    callbacks=[stopper] if stopper else [])
+            except TrainingDivergedError as err:  # the model's own guard stopped at a non-finite loss
+                where = str(err).split(" (last finite")[0]
+                raise ConfigError(
+                    f"{where} (learning_rate={self.learning_rate}); lower learning_rate, or look for features "
+                    f"with extreme values after standardisation (largest |z|: {np.abs(xs).max():.3g})") from err
         n_epochs = len(history.history["loss"])
         if not all(np.isfinite(w).all() for w in model.get_weights()):
             raise ConfigError(
