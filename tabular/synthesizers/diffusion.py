@@ -158,12 +158,17 @@ class DiffusionSynthesizer(Synthesizer):
     def make_encoder(self):
         return QuantileEncoder(self.column_types, max_levels=self.config.max_levels, seed=self.seed)
 
-    def fit(self, frame, epochs: int | None = None, callbacks=None, verbose: int = 0) -> "DiffusionSynthesizer":
+    def fit(self, data, epochs: int | None = None, callbacks=None, verbose: int = 0,
+            **kwargs) -> "DiffusionSynthesizer":
         """As :meth:`Synthesizer.fit`; ``epochs`` defaults to the config's ``updates`` turned into epochs
-        of ``frame`` (:meth:`DiffusionConfig.epochs_for`)."""
-        if epochs is None and hasattr(frame, "__len__"):
-            epochs = self.config.epochs_for(max(len(frame), 1))
-        return super().fit(frame, epochs=epochs, callbacks=callbacks, verbose=verbose)
+        of the table (:meth:`DiffusionConfig.epochs_for`; a table given by path is counted first)."""
+        if epochs is None:
+            from tabular.synthesizers.training import as_path_source
+
+            source = as_path_source(data)
+            rows = len(source.read()) if source is not None else len(data) if hasattr(data, "__len__") else 1
+            epochs = self.config.epochs_for(max(rows, 1))
+        return super().fit(data, epochs=epochs, callbacks=callbacks, verbose=verbose, **kwargs)
 
     def build_model(self, encoder, x, frame):
         c = self.config
@@ -174,11 +179,13 @@ class DiffusionSynthesizer(Synthesizer):
                                              ema_momentum=c.ema_momentum or 0.99), jit_compile=self.jit_compile)
         return model
 
-    def train(self, model, encoder, x, frame, epochs, callbacks, verbose):
-        batch = self.config.batch_for(len(x))
-        data = (tf.data.Dataset.from_tensor_slices(x).shuffle(len(x), seed=self.seed, reshuffle_each_iteration=True)
-                .batch(batch, drop_remainder=True).prefetch(2))  # one batch shape: one traced step
-        return model.fit(data, epochs=epochs, shuffle=False, callbacks=callbacks, verbose=verbose).history
+    def train(self, model, encoder, data, epochs, callbacks, verbose):
+        batch = data.global_batch(self.config.batch_for(data.rows))
+        first = data.first_epoch()
+        dataset, steps = data.batches(batch, first)  # whole batches only: one batch shape, one traced step
+        history = model.fit(dataset, epochs=epochs, initial_epoch=first, steps_per_epoch=steps, shuffle=False,
+                            callbacks=data.callbacks("train", callbacks), verbose=verbose)
+        return data.history("train", history)
 
     def sampler_parts(self):  # the sampler is a DiffusionSampler (graph_sampler)
         raise NotImplementedError
