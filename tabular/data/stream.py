@@ -27,8 +27,11 @@ import pandas as pd
 
 from genlab.errors import InputShapeError, InvalidValueError
 from tabular.data.files import TableSource
-from tabular.encoding.columns import (MAX_CATEGORIES, NUMERIC_KINDS, check_column_types, decimals, is_integer_valued,
-                                      json_value, numeric_values, to_bool)
+from tabular.encoding.columns import (LEVELS, MAX_CATEGORIES, NUMERIC_KINDS, check_column_types, decimals,
+                                      float32_origin, is_integer_valued, json_value, numeric_values, to_bool)
+
+#: Decimals a numeric column's grid is tracked for (as many as :func:`decimals` can return).
+_GRID_DIGITS = range(7)
 
 
 @dataclasses.dataclass
@@ -43,6 +46,12 @@ class ColumnStats:
         rows, missing: Rows seen, rows missing.
         low, high, whole, decimals: Range, whether every value is whole, and the fewest decimals
             that hold every value (``None``: full precision) — numeric columns.
+        f32, dec_f32: Whether every value went through float32, and the decimals that hold them so.
+        distinct: The distinct values while there are at most ``LEVELS + 1`` of them.
+        anchors, gcds, overflow: Per number of decimals ``d``: a first value in units of
+            ``10 ** -d``, the gcd of every value's distance to it (the grid step), and the ``d`` too
+            fine for exact integer units — so the precision of :func:`~tabular.encoding.columns.precision`
+            is exact over every chunk.
         counts: ``{str(category): count}``; ``values``: ``{str(category): category}`` — discrete columns.
     """
 
@@ -56,6 +65,12 @@ class ColumnStats:
     high: float = -np.inf
     whole: bool = True
     decimals: int | None = 0
+    f32: bool = True
+    dec_f32: int | None = 0
+    distinct: set = dataclasses.field(default_factory=set)
+    anchors: dict = dataclasses.field(default_factory=dict)
+    gcds: dict = dataclasses.field(default_factory=dict)
+    overflow: set = dataclasses.field(default_factory=set)
     counts: dict = dataclasses.field(default_factory=dict)
     values: dict = dataclasses.field(default_factory=dict)
 
@@ -106,6 +121,7 @@ class ColumnStats:
             self.whole &= whole
             d = 0 if whole else decimals(values)
             self.decimals = None if d is None or self.decimals is None else max(self.decimals, d)
+            self._precision(values)
             return
         if self.declared is None and self.kinds & {"integer", "continuous"}:
             self._mixed()
@@ -127,6 +143,36 @@ class ColumnStats:
                 f"looks like an identifier or free text. Drop it, or declare it with column_types={{{self.column!r}: "
                 "'categorical'}} (or a numeric kind) to keep it")
 
+    def _precision(self, values: np.ndarray) -> None:
+        self.f32 = self.f32 and float32_origin(values)
+        if self.f32:
+            d32 = decimals(values, through_float32=True)
+            self.dec_f32 = None if d32 is None or self.dec_f32 is None else max(self.dec_f32, d32)
+        if len(self.distinct) <= LEVELS:
+            self.distinct.update(np.unique(values).tolist())
+        for d in _GRID_DIGITS:
+            if d in self.overflow:
+                continue
+            units = np.round(values * 10.0 ** d)
+            if np.abs(units).max() > 2.0 ** 52:
+                self.overflow.add(d)
+                continue
+            units = units.astype(np.int64)
+            anchor = self.anchors.setdefault(d, int(units[0]))
+            self.gcds[d] = int(np.gcd.reduce(np.append(np.abs(units - anchor), self.gcds.get(d, 0))))
+
+    def _precision_info(self, kind: str) -> dict:
+        """``decimals``, ``step``, ``float32`` and ``levels`` as a whole-frame fit finds them."""
+        digits, single = (0 if kind == "integer" else self.decimals), False
+        if digits is None and self.f32:
+            digits, single = self.dec_f32, True
+        step = None
+        on_grid = digits is not None and digits not in self.overflow and len(self.distinct) >= 3
+        if on_grid and self.gcds.get(digits, 0) > 1:
+            step = self.gcds[digits] / 10.0 ** digits
+        return {"decimals": digits, "step": step, "float32": single and digits is not None,
+                "levels": sorted(self.distinct) if len(self.distinct) <= LEVELS else None}
+
     def _mixed(self):
         raise InvalidValueError(f"column {self.column!r} holds numbers in some chunks of the table and text in others; "
                                 f"clean it, or declare its kind with column_types={{{self.column!r}: 'categorical'}}")
@@ -138,7 +184,7 @@ class ColumnStats:
         info = {"kind": kind, "dtype": self.dtype, "has_missing": self.missing > 0,
                 "missing_rate": self.missing / max(self.rows, 1)}
         if kind in NUMERIC_KINDS:
-            return {**info, "min": self.low, "max": self.high, "decimals": 0 if kind == "integer" else self.decimals}
+            return {**info, "min": self.low, "max": self.high, **self._precision_info(kind)}
         if kind == "boolean":
             keys = [str(False), str(True)]
             categories = [False, True]
