@@ -39,7 +39,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d, validate_data
 
 from genlab import errors
-from genlab.errors import ConfigError, GenlabError, InputShapeError, InvalidValueError, LabelError, TrainingDivergedError
+from genlab.errors import (ConfigError, GenlabError, InputShapeError, InvalidValueError, LabelError,
+                           TrainingDivergedError)
 from genlab.layers import as_layer_specs
 from vaec.config import VAECConfig
 from vaec.model import VAEC

@@ -296,7 +296,8 @@ class Synthesizer:
 
         return {"method": self.method, "config": config_to_json(self.config), "column_types": self.column_types,
                 "seed": self.seed, "epochs": epochs, "sample_rows": sample_rows, "data": data_fingerprint(data),
-                "metadata": None if self.metadata is None else json.loads(json.dumps(self.metadata.to_dict(), default=str))}
+                "metadata": (None if self.metadata is None
+                             else json.loads(json.dumps(self.metadata.to_dict(), default=str)))}
 
     def _training_data(self, source, frame, epochs: int, checkpoint, sample_rows: int):
         """Read (or scan) the data and fit the encoder: a :class:`~tabular.synthesizers.training.TrainingData`."""
@@ -328,7 +329,8 @@ class Synthesizer:
 
     def _adopt(self, other: "Synthesizer") -> "Synthesizer":
         """Take the fitted state of ``other`` (a finished fit loaded from its checkpoint)."""
-        for name in ("table_", "encoder_", "model_", "history_", "seconds_per_epoch_", "cpu_seconds_per_epoch_", "_sampler",
+        for name in ("table_", "encoder_", "model_", "history_", "seconds_per_epoch_", "cpu_seconds_per_epoch_",
+                     "_sampler",
                      "_sample_fn"):
             if hasattr(other, name):
                 setattr(self, name, getattr(other, name))
