@@ -330,8 +330,7 @@ class Synthesizer:
     def _adopt(self, other: "Synthesizer") -> "Synthesizer":
         """Take the fitted state of ``other`` (a finished fit loaded from its checkpoint)."""
         for name in ("table_", "encoder_", "model_", "history_", "seconds_per_epoch_", "cpu_seconds_per_epoch_",
-                     "_sampler",
-                     "_sample_fn"):
+                     "_sampler", "_sample_fn"):
             if hasattr(other, name):
                 setattr(self, name, getattr(other, name))
         return self
