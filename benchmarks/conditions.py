@@ -26,7 +26,7 @@ import time
 
 from sklearn.model_selection import train_test_split
 
-from genlab.runner import RunDir, markdown_table
+from genlab.runner import RunDir
 from tabular import Synthesizer, consistency_table
 
 
@@ -73,11 +73,9 @@ def main(argv=None) -> int:
         rows.append(row)
         print(json.dumps(row), flush=True)
         (run.path / "records.json").write_text(json.dumps(rows, indent=2) + "\n")
-    run.write_results(rows, "Conditional sampling on a table with known dependencies",
+    run.report(rows, "Conditional sampling on a table with known dependencies",
                       notes=f"{len(train)} training rows, {args.epochs} epochs, seed {args.seed}; 2,000 rows per "
                             "condition, 20,000 unconditioned rows.")
-    print(markdown_table(rows))
-    run.print_paths()
     return 0
 
 

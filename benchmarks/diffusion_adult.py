@@ -49,7 +49,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder
 
-from genlab.runner import RunDir, aggregate, markdown_table
+from genlab.runner import RunDir, aggregate
 from tabular import Synthesizer, evaluate, load_adult
 from tabular.evaluation import column_shapes
 from tabular.synthesizers import DiffusionConfig
@@ -188,12 +188,7 @@ def report(records: list, run: RunDir, config: DiffusionConfig) -> list:
     if small is not None:
         notes.append(f"Small table ({SMALL_ROWS} rows): efficacy ratio {small['efficacy_ratio']:.4f} "
                      f"(target >= 0.90: {'met' if small['efficacy_ratio'] >= 0.90 else 'MISSED'})")
-    run.write_results(table, "Tabular diffusion on Adult", columns, "\n\n".join(notes))
-    print()
-    print(markdown_table(table, columns))
-    print()
-    print("\n".join(notes))
-    run.print_paths()
+    run.report(table, "Tabular diffusion on Adult", columns, "\n\n".join(notes))
     return table
 
 

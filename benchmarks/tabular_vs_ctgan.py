@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from genlab.runner import RunDir, aggregate, markdown_table
+from genlab.runner import RunDir, aggregate
 from tabular import Synthesizer, evaluate, load_adult
 
 METRICS = ("detection_auc", "lr_detection_auc", "lr_detection_score", "column_shapes", "column_pair_trends",
@@ -140,12 +140,7 @@ def report(records: list, run: RunDir, setting: str) -> list:
         notes.append("CTGAN is not installed in this environment: genlab ran alone (see the module docstring "
                      "for the separate environment).")
     columns = ["model"] + list(METRICS) + ["n_seeds"]
-    run.write_results(table, "genlab synthesizer vs CTGAN on Adult", columns, "\n\n".join(notes))
-    print()
-    print(markdown_table(table, columns))
-    print()
-    print("\n".join(notes))
-    run.print_paths()
+    run.report(table, "genlab synthesizer vs CTGAN on Adult", columns, "\n\n".join(notes))
     return table
 
 

@@ -107,7 +107,7 @@ def main(argv=None) -> int:
         print(json.dumps(measure(args.one, args.method, args.epochs, args.sample, args.declared)), flush=True)
         return 0
 
-    from genlab.runner import RunDir, markdown_table
+    from genlab.runner import RunDir
 
     run = RunDir("bench_wide_tables", args.out)
     records = []
@@ -129,11 +129,9 @@ def main(argv=None) -> int:
         records.append(record)
         print(json.dumps(record), flush=True)
         (run.path / "records.json").write_text(json.dumps(records, indent=2) + "\n")
-    run.write_results(records, "Memory and speed on wide tables",
+    run.report(records, "Memory and speed on wide tables",
                       notes=f"method {args.method}, {args.epochs} epochs (seconds per epoch exclude the first), "
                             f"{args.sample} rows sampled; peak RSS of a fresh process per size.")
-    print(markdown_table(records))
-    run.print_paths()
     return 0
 
 

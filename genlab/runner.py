@@ -123,6 +123,15 @@ class RunDir:
         md_path.write_text(md)
         return md_path, json_path
 
+    def report(self, rows: Sequence[Mapping], title: str, columns: Sequence[str] | None = None,
+               notes: str = "") -> None:
+        """:meth:`write_results`, then print the table, the notes and :meth:`print_paths` (a run's last words)."""
+        self.write_results(rows, title, columns, notes)
+        print(f"\n{markdown_table([dict(r) for r in rows], columns)}\n")
+        if notes:
+            print(notes.strip())
+        self.print_paths()
+
     def print_paths(self) -> None:
         """Print where the report, logs, plots and export are (the last lines of every run)."""
         print(f"report:      {self.path / 'results.md'}")

@@ -41,7 +41,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from genlab.errors import GenlabError
-from genlab.runner import RunDir, RunOptions, markdown_table, with_options
+from genlab.runner import RunDir, RunOptions, with_options
 from tabular import Synthesizer, consistency_table, evaluate
 from tabular.constraints import Inequality
 from tabular.data.messy import messy_constraints, messy_table
@@ -231,8 +231,6 @@ def main(options: RunOptions) -> RunDir:
     notes = (f"messy table {s.rows} rows ({len(train)} train), {s.categories} charge codes, TVAE {s.epochs} epochs; "
              f"{s.samples} sampled rows; consistency table {s.consistency_rows} rows."
              + ("\n\n**--quick smoke run: not the figures.**" if options.quick else ""))
-    run.write_results(records, "A messy real-world table end to end", ["check", "value", "target", "ok"], notes)
+    run.report(records, "A messy real-world table end to end", ["check", "value", "target", "ok"], notes)
     (run.path / "detected.txt").write_text(synth.table_.summary() + "\n")
-    print(markdown_table(records, ["check", "value", "target", "ok"]))
-    run.print_paths()
     return run

@@ -37,3 +37,19 @@ def two_cpu_strategy():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+def assert_same_step(single, dist, initial, h_single, h_dist, min_changed: int = 1):
+    """A distributed step (2 replicas, each given a copy of the batch) equals the single-device step.
+
+    Catches a loss not scaled for the replicas: the distributed weights would move twice as far.
+    ``min_changed`` weight tensors must have moved, so an optimizer that did nothing cannot pass.
+    """
+    assert dist.distribute_strategy.num_replicas_in_sync == 2
+    changed = 0
+    for a, b, w0 in zip(single.get_weights(), dist.get_weights(), initial):
+        np.testing.assert_allclose(b, a, atol=2e-5, rtol=1e-4)
+        changed += not np.allclose(a, w0)
+    assert changed >= min_changed
+    for key, values in h_single.history.items():
+        np.testing.assert_allclose(h_dist.history[key], values, rtol=1e-4, atol=1e-6)

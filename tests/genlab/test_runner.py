@@ -49,3 +49,13 @@ def test_select_keeps_the_runs_order_and_names_unknown_parts():
     assert RunOptions(only=("wgan_gp", "dcgan")).select(names) == ("dcgan", "wgan_gp")
     with pytest.raises(UnknownNameError, match="unknown part 'gan'.*dcgan, wgan_clip, wgan_gp"):
         RunOptions(only=("gan",)).select(names)
+
+
+def test_report_writes_the_files_and_prints_table_notes_and_paths(tmp_path, capsys):
+    # Catches a report that prints but does not write (or the reverse), or drops the notes.
+    run = RunDir("bench", tmp_path / "out")
+    run.report([{"model": "a", "auc": 0.75}], "Title here", ["model", "auc"], notes="seed 0 only")
+    printed = capsys.readouterr().out
+    assert "| a | 0.7500 |" in printed and "seed 0 only" in printed and str(run.path / "results.md") in printed
+    assert (run.path / "results.md").read_text().startswith("# Title here")
+    assert json.loads((run.path / "results.json").read_text()) == [{"model": "a", "auc": 0.75}]

@@ -15,6 +15,7 @@ from tabular.encoding import ModeSpecificEncoder
 from tabular.models import ConditionalTabularGAN, ConditionSampler, TabularVAE, ctgan_networks
 
 from ..conftest import mixed_frame
+from ...conftest import assert_same_step
 
 
 def _batch():
@@ -59,14 +60,7 @@ def test_distributed_step_matches_single_device(two_cpu_strategy, build):
     two = tf.data.Dataset.from_tensors(tuple(np.concatenate([a, a]) for a in (rows, cond, mask)))  # a copy each
     h_single = single.fit(one, epochs=1, verbose=0)
     h_dist = dist.fit(two, epochs=1, verbose=0)
-    assert dist.distribute_strategy.num_replicas_in_sync == 2
-    changed = 0
-    for a, b, w0 in zip(single.get_weights(), dist.get_weights(), weights):
-        np.testing.assert_allclose(b, a, atol=2e-5, rtol=1e-4)
-        changed += not np.allclose(a, w0)
-    assert changed >= 4
-    for key, values in h_single.history.items():
-        np.testing.assert_allclose(h_dist.history[key], values, rtol=1e-4, atol=1e-6)
+    assert_same_step(single, dist, weights, h_single, h_dist, min_changed=4)
 
 
 @pytest.mark.parametrize("method", ["tvae", "ctgan"])
