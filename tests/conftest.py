@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
+import keras  # noqa: E402
 
 _cpus = tf.config.list_physical_devices("CPU")
 tf.config.set_logical_device_configuration(
@@ -53,3 +54,14 @@ def assert_same_step(single, dist, initial, h_single, h_dist, min_changed: int =
     assert changed >= min_changed
     for key, values in h_single.history.items():
         np.testing.assert_allclose(h_dist.history[key], values, rtol=1e-4, atol=1e-6)
+
+
+class Count(keras.callbacks.Callback):
+    """Records the epochs a fit trains (a resumed fit must not repeat a finished one)."""
+
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)

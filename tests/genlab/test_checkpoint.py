@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from genlab.checkpoint import STATE_FILE, EpochBackup, finished_epochs, fit_finished, read_backup
 from genlab.errors import ConfigError, SavedStateError
+from ..conftest import Count
 
 EPOCHS, STEPS, BATCH = 5, 4, 8
 
@@ -53,15 +54,6 @@ class Stop(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if self.current == self.epoch and batch == STEPS // 2:
             raise RuntimeError("stopped")
-
-
-class Count(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.epochs = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epochs.append(epoch)
 
 
 def fit(model, backup_dir, callbacks=()):

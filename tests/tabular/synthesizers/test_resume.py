@@ -15,15 +15,7 @@ from tabular.synthesizers import AEGANConfig, CTGANConfig, GANConfig, Synthesize
 
 from ..conftest import mixed_frame
 from .resume_job import CONFIG, synthesizer
-
-
-class Count(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.epochs = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epochs.append(epoch)
+from ...conftest import Count
 
 
 class Stop(keras.callbacks.Callback):
