@@ -28,8 +28,16 @@ def is_numeric(series: pd.Series) -> bool:
 
 
 def as_labels(series: pd.Series) -> np.ndarray:
-    """A discrete column as strings, ``MISSING`` for missing values."""
-    return np.asarray([MISSING if pd.isna(v) else str(v) for v in series], dtype=object)
+    """A discrete column as strings, ``MISSING`` for missing values.
+
+    Typed columns (strings, categories, booleans, integers) are converted once per distinct value;
+    ``object`` and float columns value by value, where equal values may print differently (``1``,
+    ``1.0`` and ``True`` in one object column; ``0.0`` and ``-0.0``)."""
+    if series.dtype == object or pd.api.types.is_float_dtype(series.dtype):
+        return np.asarray([MISSING if pd.isna(v) else str(v) for v in series], dtype=object)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    labels = np.asarray([str(v) for v in uniques] + [MISSING], dtype=object)
+    return labels[codes]  # code -1 (missing) picks MISSING
 
 
 def as_numbers(series: pd.Series, col: str) -> np.ndarray:

@@ -142,3 +142,15 @@ def test_real_vs_real_adult(adult):
     m = evaluate(a, split.test, b, target="income", plots=False).metrics
     assert abs(m["detection_auc"] - 0.5) < 0.05
     assert abs(m["efficacy_ratio"] - 1.0) < 0.03
+
+
+@pytest.mark.parametrize("dtype", ["string", "category", "object"])
+def test_labels_keep_missing_apart_from_empty_strings(dtype):
+    # Catches the per-distinct-value path giving a missing value the label of a real category (the
+    # code -1 indexing the last one) or merging "" with missing.
+    from tabular.evaluation.features import MISSING, as_labels
+
+    series = pd.Series(["b", None, "", "a", None, "b"], dtype=dtype)
+    assert list(as_labels(series)) == ["b", MISSING, "", "a", MISSING, "b"]
+    typed = pd.Series([1, None, 3], dtype="Int64")
+    assert list(as_labels(typed)) == ["1", MISSING, "3"]
