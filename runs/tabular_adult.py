@@ -76,7 +76,6 @@ class StudySettings:
 
 QUICK = StudySettings(seeds=1, epochs=4, ae_epochs=4, warmup=1, patience=2, train_rows=4000)
 #: Sizes of the quickstart's tabular part (which picks the models): one seed, no augmentation.
-QUICKSTART = dataclasses.replace(QUICK, epochs=5, ae_epochs=5, augmentations=("none",))
 
 
 def training_frame(augmentation: str, train: pd.DataFrame, seed: int) -> pd.DataFrame:
