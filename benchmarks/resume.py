@@ -69,6 +69,16 @@ def result(stdout: str) -> dict:
     return json.loads(next(line for line in stdout.splitlines() if line.startswith("RESULT "))[7:])
 
 
+def run_timed(command: list) -> tuple:
+    """Run ``command``; return the completed process and its wall-clock seconds (stderr's tail printed on failure)."""
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode:
+        print(done.stderr[-3000:], file=sys.stderr)
+    return done, seconds
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000)
@@ -88,12 +98,8 @@ def main(argv=None) -> int:
     table = write_adult_like(run.path / "table.parquet", args.rows, seed=1, row_group=2000)
     checkpoint = run.path / "checkpoint"
 
-    start = time.perf_counter()
-    plain = subprocess.run(fit_command(table, args.method, args.epochs, None, run.path / "plain.npz"),
-                           capture_output=True, text=True)
-    plain_seconds = time.perf_counter() - start
+    plain, plain_seconds = run_timed(fit_command(table, args.method, args.epochs, None, run.path / "plain.npz"))
     if plain.returncode:
-        print(plain.stderr[-3000:], file=sys.stderr)
         return 1
 
     # The fit to kill: wait for the backups of epochs kill_after - 1 and kill_after, then half an epoch.
@@ -115,12 +121,9 @@ def main(argv=None) -> int:
         print(f"the fit ended by itself (code {code}) before it was killed; use a larger --epochs", file=sys.stderr)
         return 1
 
-    start = time.perf_counter()
-    resumed = subprocess.run(fit_command(table, args.method, args.epochs, checkpoint, run.path / "resumed.npz"),
-                             capture_output=True, text=True)
-    resumed_seconds = time.perf_counter() - start
+    resumed, resumed_seconds = run_timed(fit_command(table, args.method, args.epochs, checkpoint,
+                                                     run.path / "resumed.npz"))
     if resumed.returncode:
-        print(resumed.stderr[-3000:], file=sys.stderr)
         return 1
 
     a, b = np.load(run.path / "plain.npz"), np.load(run.path / "resumed.npz")
