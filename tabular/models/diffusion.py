@@ -123,6 +123,8 @@ class _Layout:
         self.slot_in_padded = np.array([j * self.k_max + k for j, (_, d) in enumerate(self.discrete)
                                         for k in range(d)], np.int64)  # slot -> flat (D * K_max) index
         self.sizes = [int(d) for _, d in self.discrete]
+        self.spread = np.zeros((self.n_disc, n_slots), np.float32)  # (D, sum K): column -> its slots
+        self.spread[self.slot_column, np.arange(n_slots)] = 1.0
         self.offsets = [int(o) for o in np.cumsum([0] + self.sizes[:-1])] if self.sizes else []
         order = np.concatenate([self.numeric, self.slots]).astype(np.int64)
         self.unpermute = np.argsort(order)  # [numbers | slots] -> encoded order
@@ -320,20 +322,35 @@ class TabularDiffusion(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
     # ------------------------------------------------------------------------------ sampling
-    def _unmask(self, logits, slots, masked, t, s, seed):
-        """MDLM's reverse step on the categories from time ``t`` to ``s``: each masked column is revealed
-        with probability ``(t - s) / t`` (all at ``s = 0``), its category drawn from ``logits``."""
+    def _unmask(self, logits, slots, masked, reveal_now, gumbel):
+        """MDLM's reverse step on the categories: the masked columns whose reveal step is now
+        (``reveal_now`` ``(n, D)``, 0/1) take the category of ``argmax(logits + gumbel)`` in their
+        block (the Gumbel-max trick: a draw from ``softmax(logits)``)."""
+        z = logits + gumbel  # (n, sum K)
+        draws = [tf.cast(z[:, o:o + k] >= tf.reduce_max(z[:, o:o + k], axis=1, keepdims=True), tf.float32)
+                 for o, k in zip(self.layout.offsets, self.layout.sizes)]  # one-hot (ties have probability 0)
+        reveal = reveal_now * masked  # (n, D)
+        spread = tf.matmul(reveal, self.layout.spread)  # (n, sum K): each column's flag on its slots
+        return slots + tf.concat(draws, axis=1) * spread, masked - reveal
+
+    def _reveal_plan(self, n, steps, seed):
+        """The categories' random draws of a whole reverse run, made once before it.
+
+        MDLM reveals a masked column between ``t = 1 - i / steps`` and ``s = 1 - (i + 1) / steps``
+        with probability ``(t - s) / t = 1 / (steps - i)``, so its reveal step is uniform on
+        ``0 .. steps - 1``, independently of the other columns: one uniform integer per column.
+        A column is drawn once, at its reveal step, so its Gumbel noise can be drawn up front too.
+        Drawing per step cost as much as the passes of a 128-wide denoiser (measured).
+
+        Returns:
+            ``(reveal step (n, D) float32, Gumbel noise (n, sum K))``.
+        """
         lay = self.layout
-        n = tf.shape(slots)[0]
         fold = tf.random.experimental.stateless_fold_in
-        draws = []
-        for j, (o, k) in enumerate(zip(lay.offsets, lay.sizes)):
-            index = tf.random.stateless_categorical(logits[:, o:o + k], 1, fold(fold(seed, 0), j))[:, 0]  # (n,)
-            draws.append(tf.one_hot(index, k))
-        reveal = tf.random.stateless_uniform((n, lay.n_disc), fold(seed, 1)) < (t - s) / t
-        reveal = tf.cast(reveal, tf.float32) * masked  # (n, D): masked columns revealed now
-        slots = slots + tf.concat(draws, axis=1) * tf.gather(reveal, lay.slot_column, axis=1)
-        return slots, masked - reveal
+        u = tf.random.stateless_uniform((n, lay.n_disc), fold(seed, 1))
+        at = tf.minimum(tf.floor(u * tf.cast(steps, tf.float32)), tf.cast(steps, tf.float32) - 1.0)
+        v = tf.random.stateless_uniform((n, len(lay.slots)), fold(seed, 2), minval=1e-20, maxval=1.0)
+        return at, -tf.math.log(-tf.math.log(v))
 
     def _reverse(self, cond, seed, steps, solver="euler", precision="float32"):
         """The reverse process in TF ops: ``cond`` ``(n, D)`` int32 (category index, -1 = free),
@@ -371,6 +388,8 @@ class TabularDiffusion(keras.Model):
         steps = tf.cast(steps, tf.int32)
         steps_f = tf.cast(steps, tf.float32)
 
+        reveal_at, gumbel = self._reveal_plan(n, steps, seed) if lay.n_disc else (None, None)
+
         def body(i, x_num, slots, masked, previous):
             t = 1.0 - tf.cast(i, tf.float32) / steps_f
             s = 1.0 - tf.cast(i + 1, tf.float32) / steps_f
@@ -391,7 +410,8 @@ class TabularDiffusion(keras.Model):
             else:
                 x_next = x_num + (sigma_s - sigma_t) * slope  # Euler
             if lay.n_disc:
-                slots, masked = self._unmask(logits, slots, masked, t, s, fold(seed, i + 1))
+                now = tf.cast(tf.equal(reveal_at, tf.cast(i, tf.float32)), tf.float32)  # (n, D)
+                slots, masked = self._unmask(logits, slots, masked, now, gumbel)
             if solver == "heun":  # Heun's correction (EDM's 2nd order), except on the last step to sigma 0
                 def correct():
                     again, _ = self._denoise(x_next, slots, masked, tf.reshape(s, (1,)), precision=precision)
