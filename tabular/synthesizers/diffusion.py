@@ -9,7 +9,8 @@ how they were measured, is in :mod:`tabular.models.diffusion`.
 Sampling runs the reverse process in the graph (``steps`` solver steps of the numbers and
 unmasking steps of the categories, one ``tf.while_loop``), so :meth:`Synthesizer.sample` and the
 exported SavedModel run the same code. ``steps`` and ``solver`` are sampling arguments
-(:meth:`DiffusionSynthesizer.sample`); the config's values are the defaults and the export's.
+(:meth:`DiffusionSynthesizer.sample`) and export arguments (:meth:`DiffusionSynthesizer.export`);
+the config's values are the defaults.
 
 Conditions: every discrete column a condition restricts to one category (the most restrictive
 conditioned column always is: the rows are shared among its allowed categories by training
@@ -214,17 +215,38 @@ class DiffusionSynthesizer(Synthesizer):
         Raises:
             ConfigError: Bad ``steps``; UnknownNameError: unknown ``solver``.
         """
-        steps = self.config.steps if steps is None else _check_steps(steps)
-        solver = self.config.solver if solver is None else solver
-        if solver not in SOLVERS:
-            raise unknown_name("solver", solver, SOLVERS)
-        self._setting = (steps, solver)
+        self._setting = self._check_setting(steps, solver)
         try:
             return super().sample(n, conditions, seed)
         finally:
             self._setting = None
             if hasattr(self, "model_"):
                 self.graph_sampler()  # back to the config's setting (export, warm-up)
+
+    def export(self, directory, steps: int | None = None, solver: str | None = None):
+        """As :meth:`Synthesizer.export`, with the sampler's setting the SavedModel runs.
+
+        Args:
+            steps: Reverse steps of the exported endpoints (default: the config's ``steps``).
+            solver: One of ``SOLVERS`` (default: the config's ``solver``).
+
+        Raises:
+            ConfigError: Bad ``steps``; UnknownNameError: unknown ``solver``.
+        """
+        self._setting = self._check_setting(steps, solver)
+        try:
+            return super().export(directory)
+        finally:
+            self._setting = None
+            if hasattr(self, "model_"):
+                self.graph_sampler()
+
+    def _check_setting(self, steps, solver) -> tuple:
+        steps = self.config.steps if steps is None else _check_steps(steps)
+        solver = self.config.solver if solver is None else solver
+        if solver not in SOLVERS:
+            raise unknown_name("solver", solver, SOLVERS)
+        return steps, solver
 
 
 __all__ = ["DiffusionConfig", "DiffusionSampler", "DiffusionSynthesizer", "SOLVERS"]

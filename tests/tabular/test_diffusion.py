@@ -299,6 +299,11 @@ def test_steps_and_solver_are_sampling_arguments(trained, tmp_path):
     pd.testing.assert_frame_equal(trained.sample(200, seed=3), default)  # back to the config's setting
     path = trained.export(tmp_path / "export")  # the export samples with the config's setting
     assert "match the Python synthesizer" in trained.check_export(path, n=200, seed=3)
+    # an export with 4 steps samples what sample(steps=4) samples (and not the default's rows)
+    loaded = tf.saved_model.load(str(trained.export(tmp_path / "export4", steps=4)))
+    value = loaded.sample(n=tf.constant(200, tf.int64), seed=tf.constant(3, tf.int64))["value"].numpy()
+    np.testing.assert_array_equal(value, fewer["value"].to_numpy(dtype=float))
+    pd.testing.assert_frame_equal(trained.sample(200, seed=3), default)  # the config's setting again
     with pytest.raises(ConfigError, match="steps must be an int >= 1"):
         trained.sample(10, steps=0)
     with pytest.raises(UnknownNameError, match="unknown solver 'rk4'"):
