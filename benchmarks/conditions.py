@@ -28,6 +28,7 @@ from sklearn.model_selection import train_test_split
 
 from genlab.runner import RunDir
 from tabular import Synthesizer, consistency_table
+from tabular.synthesizers import budget_field
 
 
 def measure(synth, train) -> dict:
@@ -48,7 +49,8 @@ def measure(synth, train) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--methods", default="tvae", help="comma-separated synthesis methods")
-    parser.add_argument("--epochs", type=int, default=300)
+    parser.add_argument("--epochs", type=int, default=300,
+                        help="epochs of the methods whose budget is epochs (diffusion trains its default updates)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a field of the methods' configs (repeatable)")
@@ -67,7 +69,8 @@ def main(argv=None) -> int:
     rows = []
     for method in [m.strip() for m in args.methods.split(",") if m.strip()]:
         start = time.perf_counter()
-        synth = Synthesizer(method, seed=args.seed, **{"epochs": args.epochs, **overrides}).fit(train)
+        budget = {"epochs": args.epochs} if budget_field(method) == "epochs" else {}  # else: the method's default
+        synth = Synthesizer(method, seed=args.seed, **{**budget, **overrides}).fit(train)
         row = {"method": method + "".join(f" {k}={v}" for k, v in overrides.items()), **measure(synth, train),
                "fit_seconds": time.perf_counter() - start}
         rows.append(row)

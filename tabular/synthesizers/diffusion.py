@@ -155,6 +155,7 @@ class DiffusionSynthesizer(Synthesizer):
     method = "diffusion"
     config_class = DiffusionConfig
     discrete = "argmax"  # the reverse run ends with one-hot categories
+    budget = "updates"  # DiffusionConfig.updates, turned into epochs of the table by fit
 
     def make_encoder(self):
         return QuantileEncoder(self.column_types, max_levels=self.config.max_levels, seed=self.seed)
