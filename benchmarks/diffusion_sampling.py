@@ -86,7 +86,7 @@ def score(args) -> None:
     path = run.path / "records.json"
     records = json.loads(path.read_text()) if path.exists() else []
     done = {(r["model"], r["steps"]) for r in records}
-    models = sorted(p.parent for p in Path(args.out).glob("*/model"))
+    models = sorted(p.parent for p in Path(args.models_dir or args.out).glob("*/model"))
     if args.models:
         models = [m for m in models if m.name in args.models.split(",")]
     for folder in models:
@@ -157,6 +157,7 @@ def main(argv=None) -> int:
     parser.add_argument("--updates-list", default=None, help="small: comma-separated updates (0: the default)")
     parser.add_argument("--steps", default="10,15,20,25,50")
     parser.add_argument("--models", default=None, help="comma-separated model folder names (default: all)")
+    parser.add_argument("--models-dir", default=None, help="score: where the fit stage saved the models (default --out)")
     parser.add_argument("--speed-only", action="store_true", help="timings only, no quality scores")
     args = parser.parse_args(argv)
     {"fit": fit, "score": score, "small": small}[args.stage](args)
