@@ -131,13 +131,16 @@ def small(args) -> None:
     records = json.loads(path.read_text()) if path.exists() else []
     rows = train_test_split(fit_rows, train_size=SMALL_ROWS, stratify=fit_rows["income"], random_state=args.seed)[0]
     for updates in [int(u) for u in (args.updates_list or "0").split(",")]:
-        config = DiffusionConfig() if updates == 0 else DiffusionConfig(updates=updates)
+        settings = {**({} if updates == 0 else {"updates": updates}),
+                    **({} if args.batch_size is None else {"batch_size": args.batch_size})}
+        config = DiffusionConfig(**settings)
         start, cpu = time.perf_counter(), time.process_time()
         synth = Synthesizer("diffusion", config, seed=args.seed).fit(rows)
         seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
         synthetic = synth.sample(len(rows), seed=args.seed)
         metrics = evaluate(rows, valid, synthetic[rows.columns], target="income", seed=args.seed, plots=False).metrics
         row = {"rows": len(rows), "seed": args.seed, "updates_setting": updates or "default",
+               "batch_size": config.batch_for(len(rows)),
                "epochs": len(synth.history_["loss"]), **{k: metrics[k] for k in METRICS},
                "dcr_share": dcr_share(rows, valid, synthetic, seed=args.seed), "fit_seconds": seconds,
                "fit_cpu_seconds": cpu_seconds}
@@ -154,6 +157,7 @@ def main(argv=None) -> int:
     parser.add_argument("--depth", type=int, default=None)
     parser.add_argument("--updates", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=None, help="small: override the batch size")
     parser.add_argument("--updates-list", default=None, help="small: comma-separated updates (0: the default)")
     parser.add_argument("--steps", default="10,15,20,25,50")
     parser.add_argument("--models", default=None, help="comma-separated model folder names (default: all)")
