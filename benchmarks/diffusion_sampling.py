@@ -132,7 +132,8 @@ def small(args) -> None:
     rows = train_test_split(fit_rows, train_size=SMALL_ROWS, stratify=fit_rows["income"], random_state=args.seed)[0]
     for updates in [int(u) for u in (args.updates_list or "0").split(",")]:
         settings = {**({} if updates == 0 else {"updates": updates}),
-                    **({} if args.batch_size is None else {"batch_size": args.batch_size})}
+                    **({} if args.batch_size is None else {"batch_size": args.batch_size}),
+                    **({} if args.width is None else {"width": args.width})}
         config = DiffusionConfig(**settings)
         start, cpu = time.perf_counter(), time.process_time()
         synth = Synthesizer("diffusion", config, seed=args.seed).fit(rows)
@@ -140,7 +141,7 @@ def small(args) -> None:
         synthetic = synth.sample(len(rows), seed=args.seed)
         metrics = evaluate(rows, valid, synthetic[rows.columns], target="income", seed=args.seed, plots=False).metrics
         row = {"rows": len(rows), "seed": args.seed, "updates_setting": updates or "default",
-               "batch_size": config.batch_for(len(rows)),
+               "batch_size": config.batch_for(len(rows)), "width": config.width,
                "epochs": len(synth.history_["loss"]), **{k: metrics[k] for k in METRICS},
                "dcr_share": dcr_share(rows, valid, synthetic, seed=args.seed), "fit_seconds": seconds,
                "fit_cpu_seconds": cpu_seconds}
