@@ -144,7 +144,7 @@ class TabularDiffusion(keras.Model):
             training and sampling steps on levels that carry no information for unit-variance data).
         sigma_data: Standard deviation of the numbers (1 for quantile-normal values).
         cat_weight: Weight of the categorical loss against the numeric loss (default 1).
-        steps: Default number of sampling steps (default 50).
+        steps: Default number of sampling steps (default 20).
         solver: Default solver of the numbers (one of ``SOLVERS``).
         precision: Default precision of the sampler's matrix products: ``"float32"`` or
             ``"bfloat16"`` (training is always float32).
@@ -155,14 +155,14 @@ class TabularDiffusion(keras.Model):
         >>> model = TabularDiffusion(encoder.spans_, encoder.output_width_)
         >>> model.compile()                       # AdamW with an EMA of the weights
         >>> model.fit(x, epochs=300, batch_size=1024)
-        >>> rows = model.sample(1000, seed=0, steps=50)          # encoded rows
+        >>> rows = model.sample(1000, seed=0, steps=20)          # encoded rows
         >>> start = encoder.spans_of("income")["category"].start     # categories "<=50K", ">50K"
         >>> rows = model.sample(1000, seed=0, conditions={start: 1})  # clamped (inpainting)
     """
 
     def __init__(self, spans, data_dim: int, width: int = 256, depth: int = 3, sigma_min: float = 0.002,
                  sigma_max: float = 10.0, rho: float = 7.0, sigma_data: float = 1.0, cat_weight: float = 1.0,
-                 steps: int = 50, solver: str = "dpmpp2m", precision: str = "float32", seed: int = 0, **kwargs):
+                 steps: int = 20, solver: str = "dpmpp2m", precision: str = "float32", seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.spans = _span_triples(spans)
         self.data_dim, self.width, self.depth = int(data_dim), int(width), int(depth)

@@ -218,8 +218,15 @@ def test_solvers_agree_on_one_step_and_differ_on_more():
 def test_config_turns_updates_into_epochs_and_checks_fields():
     config = DiffusionConfig(updates=1000, batch_size=256)
     assert config.epochs_for(25600) == 10 and config.batch_for(25600) == 256
-    assert config.epochs_for(100) == 1000 and config.batch_for(100) == 100  # a small table: full batches
-    assert config.epochs_for(300) == 1000  # whole batches only: 300 rows make one batch of 256
+    # a small table: batches of an eighth of it, and at most 3 updates per row (the memorisation guard)
+    assert config.batch_for(800) == 100 and config.updates_for(800) == 1000 and config.epochs_for(800) == 125
+    assert config.batch_for(100) == 12 and config.updates_for(100) == 300
+    assert config.epochs_for(100) == 38  # whole batches only: 100 rows make 8 batches of 12
+    default = DiffusionConfig()  # Adult's 26,048 rows: the cap does not bind; 800 rows: 2,400 updates
+    assert (default.batch_for(26048), default.updates_for(26048), default.epochs_for(26048)) == (1024, 15000, 600)
+    assert (default.batch_for(800), default.updates_for(800), default.epochs_for(800)) == (100, 2400, 300)
+    with pytest.raises(ConfigError, match="updates_per_row must be a number > 0"):
+        DiffusionConfig(updates_per_row=0)
     with pytest.raises(UnknownNameError, match="unknown DiffusionConfig.solver 'rk4'"):
         DiffusionConfig(solver="rk4")
     with pytest.raises(ConfigError, match="ema_momentum must be in \\[0, 1\\)"):
@@ -288,6 +295,13 @@ def test_only_single_category_conditions_are_clamped(trained):
     rows = trained.sample(100, conditions={"level": "low", "value": (0.0, 1.0)}, seed=2)
     assert (rows["level"] == "low").all() and rows["value"].between(0.0, 1.0).all()
     assert trained.last_acceptance_rate_ < 1.0  # the range is met by rejection
+
+
+def test_fit_caps_the_updates_of_a_small_table():
+    # 64 rows in batches of 8: 400 updates would be 50 epochs; 0.5 updates per row caps them at 32 (4 epochs).
+    synth = Synthesizer("diffusion", DiffusionConfig(updates=400, updates_per_row=0.5, width=16, depth=1, steps=2),
+                        seed=0).fit(toy(64))
+    assert len(synth.history_["loss"]) == 4
 
 
 def test_steps_and_solver_are_sampling_arguments(trained, tmp_path):
