@@ -6,7 +6,8 @@ with its defaults (:class:`tabular.synthesizers.DiffusionConfig`) on the trainin
 many rows as the training part with its default sampler, and :func:`tabular.evaluate` scores them (RandomForest
 and logistic detection, column shapes, pair trends, efficacy, exact copies). Added here:
 
-- **DCR share** (:func:`dcr_share`): the larger of the training part and the holdout subsampled to the other's size, an
+- **DCR share** (:func:`dcr_share`): the larger of the training part and the holdout subsampled
+  to the other's size, an
   encoding (one-hot categories, min-max numbers) fitted on the training rows only; the share of
   synthetic rows strictly closer to their nearest training row than to their nearest holdout
   row. 0.5: no memorisation.

@@ -191,7 +191,8 @@ def main(argv=None) -> int:
     parser.add_argument("--updates-list", default=None, help="small: comma-separated updates (0: the default)")
     parser.add_argument("--steps", default="10,15,20,25,50")
     parser.add_argument("--models", default=None, help="comma-separated model folder names (default: all)")
-    parser.add_argument("--models-dir", default=None, help="score: where the fit stage saved the models (default --out)")
+    parser.add_argument("--models-dir", default=None,
+                        help="score: where the fit stage saved the models (default --out)")
     parser.add_argument("--speed-only", action="store_true", help="timings only, no quality scores")
     args = parser.parse_args(argv)
     {"fit": fit, "score": score, "small": small, "profile": profile}[args.stage](args)

@@ -49,8 +49,8 @@ from tabular.synthesizers import budget_field
 
 METRICS = ("detection_auc", "lr_detection_auc", "lr_detection_score", "column_shapes", "column_pair_trends",
            "efficacy_synthetic_auc", "efficacy_real_auc", "efficacy_ratio", "exact_copy_rate",
-           "exact_copy_rate_holdout", "dcr_synthetic_median", "dcr_holdout_median", "dcr_share", "epochs", "seconds_per_epoch",
-           "cpu_seconds_per_epoch", "fit_seconds")
+           "exact_copy_rate_holdout", "dcr_synthetic_median", "dcr_holdout_median", "dcr_share", "epochs",
+           "seconds_per_epoch", "cpu_seconds_per_epoch", "fit_seconds")
 ADULT_DISCRETE = ["workclass", "education", "marital-status", "occupation", "relationship", "race", "sex",
                   "native-country", "income"]
 

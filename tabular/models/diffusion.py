@@ -50,7 +50,8 @@ detection AUC, 0.5 is ideal):
   1029 real at 50 steps, 712 at 25; LR 0.542 -> 0.527 at 200 steps); Euler-ancestral LR 0.552.
   DPM-Solver++(2M) keeps one pass per step and fixes the tails.
 - The defaults (15k updates, ``sigma_max`` 10, one-hot levels, width 256; measured with the
-  former per-step category draws): DPM-Solver++(2M) 50 steps RF 0.519, LR 0.500, shapes 0.994, trends 0.983, efficacy ratio 0.986, DCR share 0.522;
+  former per-step category draws): DPM-Solver++(2M) 50 steps RF 0.519, LR 0.500, shapes 0.994,
+  trends 0.983, efficacy ratio 0.986, DCR share 0.522;
   25 steps RF 0.533, LR 0.493, efficacy 0.983; Euler 50 RF 0.523, LR 0.506, efficacy 0.984.
   Width 128 (3.5x cheaper per pass): RF 0.555 at 50 steps, 0.560 at 25.
 - Steps and width against speed (``benchmarks/diffusion_sampling.py``, the validation split): 20
