@@ -2,7 +2,8 @@
 
 Protocol (``docs/tabular.md``): embedded ``adult.data``, ``?`` -> ``Unknown``, stratified 80/20 split
 with seed 42 (26,048 / 6,513 rows). Every model trains on the training part with the same epoch
-budget and batch size (500), synthesizes as many rows as the training part, and is scored by
+budget (``diffusion``: its default number of updates; the ``epochs`` column says how many epochs
+each trained) and its default batch size, synthesizes as many rows as the training part, and is scored by
 :func:`tabular.evaluate` (RandomForest and logistic detection, efficacy, column shapes, pair trends,
 exact copies, distance to closest record). A real-vs-real row (the training part's two stratified
 halves) shows the ideal values. Mean ± std over seeds; seconds per epoch are wall-clock on the same
@@ -19,7 +20,9 @@ CTGAN is optional: it pins ``pandas<3`` and needs PyTorch, so it lives in a sepa
 
 Without ``ctgan`` importable the script runs genlab alone and says so.
 
-Options: ``--epochs N`` (default 300, CTGAN's default), ``--seeds N`` (3), ``--first-seed K``,
+Options: ``--epochs N`` (default 300, CTGAN's default; for the methods whose training length is
+counted in epochs — ``tabular.synthesizers.budget_field`` — the others, ``diffusion``, train their
+default number of updates, or ``--set updates=N``), ``--seeds N`` (3), ``--first-seed K``,
 ``--methods tvae,ctgan`` (genlab methods, default ``tvae``), ``--set KEY=VALUE`` (override a field of
 the genlab methods' configs, repeatable: an ablation such as ``--set prior_components=0``),
 ``--rows N`` (subsample the training part: not the protocol),
@@ -42,11 +45,12 @@ from sklearn.model_selection import train_test_split
 
 from genlab.runner import RunDir, aggregate
 from tabular import Synthesizer, evaluate, load_adult
+from tabular.synthesizers import budget_field
 
 METRICS = ("detection_auc", "lr_detection_auc", "lr_detection_score", "column_shapes", "column_pair_trends",
            "efficacy_synthetic_auc", "efficacy_real_auc", "efficacy_ratio", "exact_copy_rate",
-           "exact_copy_rate_holdout", "dcr_synthetic_median", "dcr_holdout_median", "dcr_share", "seconds_per_epoch",
-           "cpu_seconds_per_epoch", "fit_seconds")
+           "exact_copy_rate_holdout", "dcr_synthetic_median", "dcr_holdout_median", "dcr_share", "epochs",
+           "seconds_per_epoch", "cpu_seconds_per_epoch", "fit_seconds")
 ADULT_DISCRETE = ["workclass", "education", "marital-status", "occupation", "relationship", "race", "sex",
                   "native-country", "income"]
 
@@ -104,6 +108,12 @@ def fit_ctgan(train: pd.DataFrame, epochs: int, seed: int):
     return model, total, (total - prep["seconds"]) / epochs, (total_cpu - prep["cpu"]) / epochs
 
 
+def budget(method: str, epochs: int) -> dict:
+    """``{"epochs": epochs}`` for a method whose training length is counted in epochs, ``{}`` for the
+    others (``budget_field``: ``"diffusion"`` counts updates), which train their default length."""
+    return {"epochs": epochs} if budget_field(method) == "epochs" else {}
+
+
 def parse_setting(item: str) -> tuple[str, object]:
     """``"key=value"`` -> ``(key, value)`` with the value read as JSON when it parses (numbers, booleans)."""
     key, _, value = item.partition("=")
@@ -146,9 +156,10 @@ def report(records: list, run: RunDir, setting: str) -> list:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--epochs", type=int, default=300)
+    parser.add_argument("--epochs", type=int, default=300,
+                        help="epochs of the methods whose budget is epochs (diffusion trains its default updates)")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--methods", default="tvae", help="genlab methods, comma-separated (tvae, ctgan)")
+    parser.add_argument("--methods", default="tvae", help="genlab methods, comma-separated (tvae, ctgan, diffusion)")
     parser.add_argument("--rows", type=int, default=None, help="subsample the training part (smoke test)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a field of the genlab methods' configs (repeatable), e.g. --set "
@@ -200,22 +211,25 @@ def main(argv=None) -> int:
             start = time.perf_counter()
             if method is None:
                 model, fit_seconds, per_epoch, cpu_per_epoch = fit_ctgan(train, args.epochs, seed)
+                epochs = args.epochs
                 synthetic = model.sample(len(train))
             else:
-                synth = Synthesizer(method, seed=seed, **{"epochs": args.epochs, **overrides}).fit(train)
+                synth = Synthesizer(method, seed=seed, **{**budget(method, args.epochs), **overrides}).fit(train)
                 fit_seconds, per_epoch = time.perf_counter() - start, synth.seconds_per_epoch_
                 cpu_per_epoch = synth.cpu_seconds_per_epoch_
+                epochs = len(synth.history_["loss"])
                 synthetic = synth.sample(len(train), seed=seed)
             result = evaluate(train, test, synthetic[train.columns], target="income", seed=seed)
             row = {"model": name, "seed": seed, **result.metrics, "seconds_per_epoch": per_epoch,
-                   "cpu_seconds_per_epoch": cpu_per_epoch, "fit_seconds": fit_seconds}
+                   "cpu_seconds_per_epoch": cpu_per_epoch, "fit_seconds": fit_seconds, "epochs": epochs}
             records.append(row)
             print(f"seed {seed} {name:14s}: " + ", ".join(f"{k} {row[k]:.4f}" for k in METRICS if k in row),
                   flush=True)
             (run.path / "records.json").write_text(json.dumps(records, indent=2, default=str) + "\n")
 
-    report(records, run, f"Adult, protocol split (train {len(train)}, test {len(test)}), {args.epochs} epochs, "
-                          f"batch 500")
+    report(records, run, f"Adult, protocol split (train {len(train)}, test {len(test)}), {args.epochs} epochs "
+                          "(the methods counted in epochs; diffusion: its updates, see the epochs column), "
+                          "default batch sizes")
     return 0
 
 

@@ -14,7 +14,7 @@ method          model                                                      confi
 ==============  =========================================================  ==========================
 """
 
-from tabular.synthesizers.base import SYNTHESIZERS, Synthesizer, methods, register
+from tabular.synthesizers.base import SYNTHESIZERS, Synthesizer, budget_field, methods, register
 from tabular.synthesizers.ctgan import CTGANConfig, CTGANSynthesizer
 from tabular.synthesizers.diffusion import DiffusionConfig, DiffusionSynthesizer
 from tabular.synthesizers.sampler import Conditions, GraphSampler
@@ -24,5 +24,5 @@ from tabular.synthesizers.tvae import TVAEConfig, TVAESynthesizer
 
 __all__ = ["AEGANConfig", "AEGANSynthesizer", "AEWGANGPConfig", "AEWGANGPSynthesizer", "CGANConfig", "CGANSynthesizer",
            "CTGANConfig", "CTGANSynthesizer", "Conditions", "DiffusionConfig", "DiffusionSynthesizer", "GANConfig",
-           "GANSynthesizer", "GraphSampler", "SYNTHESIZERS", "Synthesizer", "TVAEConfig", "TVAESynthesizer", "methods",
-           "register"]
+           "GANSynthesizer", "GraphSampler", "SYNTHESIZERS", "Synthesizer", "TVAEConfig", "TVAESynthesizer",
+           "budget_field", "methods", "register"]

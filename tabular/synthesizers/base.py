@@ -70,6 +70,20 @@ def methods() -> tuple[str, ...]:
     return tuple(SYNTHESIZERS)
 
 
+def budget_field(method: str) -> str:
+    """The config field that sets a registered method's training length: ``"epochs"`` for most,
+    ``"updates"`` for a method that counts optimizer updates whatever the table's size
+    (``"diffusion"``). A benchmark giving every method one epoch budget passes it only to the
+    methods whose field is ``"epochs"``, and the others train their own default length.
+
+    Raises:
+        UnknownNameError: Unknown ``method``.
+    """
+    if method not in SYNTHESIZERS:
+        raise unknown_name("synthesis method", method, SYNTHESIZERS)
+    return SYNTHESIZERS[method].budget
+
+
 def config_to_json(config) -> dict:
     return json.loads(json.dumps(dataclasses.asdict(config)))
 
@@ -141,6 +155,8 @@ class Synthesizer:
     discrete: ClassVar[str] = "argmax"
     #: Whether the method trains from a table on disk without reading it into memory.
     streams: ClassVar[bool] = False
+    #: The config field of the training length (:func:`budget_field`).
+    budget: ClassVar[str] = "epochs"
 
     def __new__(cls, method: str | None = None, *args, **kwargs):
         if cls is Synthesizer:

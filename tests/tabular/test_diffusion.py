@@ -218,8 +218,15 @@ def test_solvers_agree_on_one_step_and_differ_on_more():
 def test_config_turns_updates_into_epochs_and_checks_fields():
     config = DiffusionConfig(updates=1000, batch_size=256)
     assert config.epochs_for(25600) == 10 and config.batch_for(25600) == 256
-    assert config.epochs_for(100) == 1000 and config.batch_for(100) == 100  # a small table: full batches
-    assert config.epochs_for(300) == 1000  # whole batches only: 300 rows make one batch of 256
+    # a small table: batches of an eighth of it, and at most 3 updates per row (the memorisation guard)
+    assert config.batch_for(800) == 100 and config.updates_for(800) == 1000 and config.epochs_for(800) == 125
+    assert config.batch_for(100) == 12 and config.updates_for(100) == 300
+    assert config.epochs_for(100) == 38  # whole batches only: 100 rows make 8 batches of 12
+    default = DiffusionConfig()  # Adult's 26,048 rows: the cap does not bind; 800 rows: 2,400 updates
+    assert (default.batch_for(26048), default.updates_for(26048), default.epochs_for(26048)) == (1024, 15000, 600)
+    assert (default.batch_for(800), default.updates_for(800), default.epochs_for(800)) == (100, 2400, 300)
+    with pytest.raises(ConfigError, match="updates_per_row must be a number > 0"):
+        DiffusionConfig(updates_per_row=0)
     with pytest.raises(UnknownNameError, match="unknown DiffusionConfig.solver 'rk4'"):
         DiffusionConfig(solver="rk4")
     with pytest.raises(ConfigError, match="ema_momentum must be in \\[0, 1\\)"):
@@ -290,6 +297,13 @@ def test_only_single_category_conditions_are_clamped(trained):
     assert trained.last_acceptance_rate_ < 1.0  # the range is met by rejection
 
 
+def test_fit_caps_the_updates_of_a_small_table():
+    # 64 rows in batches of 8: 400 updates would be 50 epochs; 0.5 updates per row caps them at 32 (4 epochs).
+    synth = Synthesizer("diffusion", DiffusionConfig(updates=400, updates_per_row=0.5, width=16, depth=1, steps=2),
+                        seed=0).fit(toy(64))
+    assert len(synth.history_["loss"]) == 4
+
+
 def test_steps_and_solver_are_sampling_arguments(trained, tmp_path):
     default = trained.sample(200, seed=3)
     pd.testing.assert_frame_equal(trained.sample(200, seed=3, steps=10, solver="dpmpp2m"), default)
@@ -299,6 +313,11 @@ def test_steps_and_solver_are_sampling_arguments(trained, tmp_path):
     pd.testing.assert_frame_equal(trained.sample(200, seed=3), default)  # back to the config's setting
     path = trained.export(tmp_path / "export")  # the export samples with the config's setting
     assert "match the Python synthesizer" in trained.check_export(path, n=200, seed=3)
+    # an export with 4 steps samples what sample(steps=4) samples (and not the default's rows)
+    loaded = tf.saved_model.load(str(trained.export(tmp_path / "export4", steps=4)))
+    value = loaded.sample(n=tf.constant(200, tf.int64), seed=tf.constant(3, tf.int64))["value"].numpy()
+    np.testing.assert_array_equal(value, fewer["value"].to_numpy(dtype=float))
+    pd.testing.assert_frame_equal(trained.sample(200, seed=3), default)  # the config's setting again
     with pytest.raises(ConfigError, match="steps must be an int >= 1"):
         trained.sample(10, steps=0)
     with pytest.raises(UnknownNameError, match="unknown solver 'rk4'"):

@@ -119,6 +119,10 @@ def test_dcr_share_flags_memorisation(parts):
     copies = evaluate(train, test, train.sample(500, random_state=0), target="label", plots=False).metrics
     assert abs(fresh - 0.5) < 0.06
     assert copies["dcr_share"] > 0.9
+    # A training table smaller than the test part: the test rows are subsampled to its size, else
+    # fresh rows sit nearer the larger set and the share falls far below 0.5 (it was ~0.2 here).
+    small = evaluate(train.sample(150, random_state=1), test, other, target="label", plots=False).metrics
+    assert len(test) > 2 * 150 and abs(small["dcr_share"] - 0.5) < 0.08
 
 
 def test_missing_column_writes_nothing(parts, tmp_path):

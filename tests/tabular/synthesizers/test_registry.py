@@ -12,7 +12,7 @@ import tensorflow as tf
 from genlab.errors import (ConfigError, ExportMismatchError, InvalidValueError, NotFittedError, PathExistsError, SavedStateError,
                            UnknownNameError)
 from tabular.synthesizers import (AEGANConfig, AEWGANGPConfig, CGANConfig, CTGANConfig, DiffusionConfig, GANConfig,
-                                  Synthesizer, TVAEConfig, methods)
+                                  Synthesizer, TVAEConfig, budget_field, methods)
 
 from ..conftest import mixed_frame
 
@@ -36,6 +36,17 @@ REJECTION_ONLY = {"gan", "ae_gan", "ae_wgan_gp"}
 
 def test_every_registered_method_is_in_the_suite():
     assert set(methods()) == set(TINY)
+
+
+def test_budget_field_names_each_methods_training_length():
+    # A benchmark passing its epoch budget as epochs=... to every method broke on "diffusion" (no such
+    # field): the registry says which field sets each method's training length, and it must exist.
+    for method in methods():
+        field = budget_field(method)
+        assert Synthesizer(method, **{field: 7}).config.__getattribute__(field) == 7, method
+    assert budget_field("diffusion") == "updates" and budget_field("tvae") == "epochs"
+    with pytest.raises(UnknownNameError, match="rk4"):
+        budget_field("rk4")
 
 
 @pytest.fixture(scope="module")

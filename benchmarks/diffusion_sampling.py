@@ -1,0 +1,203 @@
+"""Sampling speed against quality of the ``"diffusion"`` synthesizer, on a validation split of Adult.
+
+Never the test part: the protocol's training part (stratified 80/20 split of the embedded
+``adult.data`` with seed 42, 26,048 rows) is split again, stratified on ``income`` with seed 0,
+into 20,838 rows to fit and 5,210 validation rows to score. Two stages:
+
+- ``fit``: train ``Synthesizer("diffusion")`` on the 20,838 rows with the defaults, or with
+  ``--width`` / ``--depth`` / ``--updates`` overrides, and save it into ``OUT/w<width>d<depth>``.
+- ``score``: load each saved synthesizer, and for each number of solver steps (``--steps``)
+  sample 20,838 rows with ``Synthesizer.sample`` and from the SavedModel exported with that
+  many steps (rows per wall second after a call that traces the graph, and per process CPU
+  second), then score the Python rows against the validation rows with :func:`tabular.evaluate`
+  (RandomForest and logistic detection, column shapes, pair trends, efficacy of a RandomForest
+  trained on them and tested on the validation rows against one trained on real rows).
+
+Usage::
+
+    python -m benchmarks.diffusion_sampling fit --out runs/output/diffusion_sampling
+    python -m benchmarks.diffusion_sampling fit --width 128 --out runs/output/diffusion_sampling
+    python -m benchmarks.diffusion_sampling score --steps 10,15,20,25,50 --out runs/output/diffusion_sampling
+    python -m benchmarks.diffusion_sampling small --updates-list 500,1000,2000,4000 --out runs/output/diffusion_small
+
+``small``: memorisation on a small table — an 800-row stratified subsample of the fit rows, fitted
+with each number of updates, its DCR share (``benchmarks.diffusion_adult.dcr_share``) and efficacy
+ratio scored against the validation rows. ``profile``: where the sampler's time goes (the whole
+sampler against the denoiser's passes alone, by width, steps, precision and rows per graph call)::
+
+    python -m benchmarks.diffusion_sampling profile --out runs/output/diffusion_profile
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import tensorflow as tf
+from sklearn.model_selection import train_test_split
+
+from genlab.runner import RunDir
+from tabular import Synthesizer, evaluate, load_adult
+from tabular.synthesizers import DiffusionConfig
+
+METRICS = ("detection_auc", "lr_detection_auc", "column_shapes", "column_pair_trends", "efficacy_ratio")
+
+
+def validation_split():
+    """``(fit rows, validation rows)``: the protocol's training part split 80/20 again (seed 0)."""
+    frame = load_adult()
+    train, _ = train_test_split(frame, test_size=0.2, stratify=frame["income"], random_state=42)
+    return train_test_split(train, test_size=0.2, stratify=train["income"], random_state=0)
+
+
+def rows_per_second(call, n: int, repeats: int = 2) -> tuple[float, float]:
+    """``(rows per wall second, rows per CPU second)`` of ``call()`` (best of ``repeats``) after one warm-up call."""
+    call()
+    wall, cpu = float("inf"), float("inf")
+    for _ in range(repeats):
+        start, cpu0 = time.perf_counter(), time.process_time()
+        call()
+        wall, cpu = min(wall, time.perf_counter() - start), min(cpu, time.process_time() - cpu0)
+    return n / wall, n / max(cpu, 1e-9)
+
+
+def fit(args) -> None:
+    fit_rows, _ = validation_split()
+    overrides = {k: v for k, v in (("width", args.width), ("depth", args.depth), ("updates", args.updates))
+                 if v is not None}
+    config = DiffusionConfig(**overrides)
+    name = f"w{config.width}d{config.depth}" + (f"u{config.updates}" if args.updates is not None else "")
+    folder = Path(args.out) / name
+    start, cpu = time.perf_counter(), time.process_time()
+    synth = Synthesizer("diffusion", config, seed=args.seed).fit(fit_rows)
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
+    synth.save(folder / "model")
+    (folder / "fit.json").write_text(json.dumps({"config": str(config), "fit_seconds": seconds,
+                                                 "fit_cpu_seconds": cpu_seconds, "rows": len(fit_rows)}) + "\n")
+    print(f"{name}: fit {seconds:.0f} s ({cpu_seconds:.0f} CPU s), saved to {folder / 'model'}", flush=True)
+
+
+def score(args) -> None:
+    fit_rows, valid = validation_split()
+    n = len(fit_rows)
+    steps_list = [int(s) for s in args.steps.split(",")]
+    run = RunDir("bench_diffusion_sampling", args.out)
+    path = run.path / "records.json"
+    records = json.loads(path.read_text()) if path.exists() else []
+    done = {(r["model"], r["steps"]) for r in records}
+    models = sorted(p.parent for p in Path(args.models_dir or args.out).glob("*/model"))
+    if args.models:
+        models = [m for m in models if m.name in args.models.split(",")]
+    for folder in models:
+        synth = Synthesizer.load(folder / "model")
+        for steps in steps_list:
+            if (folder.name, steps) in done:
+                continue
+            py = rows_per_second(lambda: synth.sample(n, seed=0, steps=steps), n)
+            with tempfile.TemporaryDirectory() as tmp:
+                synth.export(Path(tmp) / "export", steps=steps)
+                exported = tf.saved_model.load(str(Path(tmp) / "export"))
+                sm = rows_per_second(lambda: {k: v.numpy() for k, v in exported.sample(
+                    n=tf.constant(n, tf.int64), seed=tf.constant(0, tf.int64)).items()}, n)
+            row = {"model": folder.name, "steps": steps, "python_rows_per_second": py[0],
+                   "python_rows_per_cpu_second": py[1], "export_rows_per_second": sm[0],
+                   "export_rows_per_cpu_second": sm[1]}
+            if not args.speed_only:
+                synthetic = synth.sample(n, seed=0, steps=steps)
+                metrics = evaluate(fit_rows, valid, synthetic[fit_rows.columns], target="income", seed=0,
+                                   plots=False).metrics
+                row.update({k: metrics[k] for k in METRICS})
+            records.append(row)
+            path.write_text(json.dumps(records, indent=2, default=float) + "\n")
+            print(", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()),
+                  flush=True)
+    columns = ["model", "steps", "python_rows_per_second", "python_rows_per_cpu_second", "export_rows_per_second",
+               "export_rows_per_cpu_second"] + ([] if args.speed_only else list(METRICS))
+    run.report(records, "Diffusion sampling: speed and validation quality", columns,
+               f"{n} rows sampled per call, best of 2 after a warm-up; quality on the validation split "
+               f"({n} fit rows, {len(valid)} validation rows).")
+
+
+def small(args) -> None:
+    """Memorisation on a small table: fit on an 800-row stratified subsample of the fit rows with
+    each ``--updates`` value (comma-separated; ``0``: the config's default for the table), score the
+    DCR share and the efficacy ratio against the validation rows."""
+    from benchmarks.diffusion_adult import SMALL_ROWS, dcr_share
+
+    fit_rows, valid = validation_split()
+    run = RunDir("bench_diffusion_small", args.out)
+    path = run.path / "small.json"
+    records = json.loads(path.read_text()) if path.exists() else []
+    rows = train_test_split(fit_rows, train_size=SMALL_ROWS, stratify=fit_rows["income"], random_state=args.seed)[0]
+    for updates in [int(u) for u in (args.updates_list or "0").split(",")]:
+        settings = {**({} if updates == 0 else {"updates": updates}),
+                    **({} if args.batch_size is None else {"batch_size": args.batch_size}),
+                    **({} if args.width is None else {"width": args.width})}
+        config = DiffusionConfig(**settings)
+        start, cpu = time.perf_counter(), time.process_time()
+        synth = Synthesizer("diffusion", config, seed=args.seed).fit(rows)
+        seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
+        synthetic = synth.sample(len(rows), seed=args.seed)
+        metrics = evaluate(rows, valid, synthetic[rows.columns], target="income", seed=args.seed, plots=False).metrics
+        row = {"rows": len(rows), "seed": args.seed, "updates_setting": updates or "default",
+               "batch_size": config.batch_for(len(rows)), "width": config.width,
+               "epochs": len(synth.history_["loss"]), **{k: metrics[k] for k in METRICS},
+               "dcr_share": dcr_share(rows, valid, synthetic, seed=args.seed), "fit_seconds": seconds,
+               "fit_cpu_seconds": cpu_seconds}
+        records.append(row)
+        path.write_text(json.dumps(records, indent=2, default=float) + "\n")
+        print(", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()), flush=True)
+
+
+def profile(args) -> None:
+    """Where the sampler's time goes, on untrained models of the Adult layout (speed does not depend on
+    the weights): rows per CPU second of ``TabularDiffusion.sample`` (20,838 rows) against those of
+    the denoiser's passes alone, for each width, step count, precision and rows per graph call."""
+    from tabular.models.diffusion import TabularDiffusion
+
+    fit_rows, _ = validation_split()
+    encoder = Synthesizer("diffusion", DiffusionConfig(updates=1), seed=0).fit(fit_rows.iloc[:2000]).encoder_
+    n, rows = len(fit_rows), []
+    for width in (256, 128):
+        model = TabularDiffusion(encoder.layout(), encoder.output_width_, width=width)
+        x, time_features = tf.random.normal((n, model.input_dim)), tf.zeros((1, 32))
+        passes = tf.function(lambda x: model.denoiser(x, time_features))
+        for steps, precision, batch in ((10, "float32", 65536), (20, "float32", 65536), (10, "bfloat16", 65536),
+                                        (10, "float32", 2048), (10, "float32", 8192)):
+            sample = rows_per_second(lambda: model.sample(n, steps=steps, precision=precision, batch_size=batch), n)
+            alone = rows_per_second(lambda: [passes(x).numpy() for _ in range(steps)], n)
+            row = {"width": width, "steps": steps, "precision": precision, "rows_per_call": batch,
+                   "sample_rows_per_cpu_second": sample[1], "denoiser_passes_alone_rows_per_cpu_second": alone[1]}
+            rows.append(row)
+            print(row, flush=True)
+    run = RunDir("bench_diffusion_profile", args.out)
+    run.report(rows, "Diffusion sampler: whole sampler against the denoiser's passes alone", list(rows[0]),
+               f"{n} rows; untrained models of the Adult layout; best of 2 after a warm-up.")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("stage", choices=("fit", "score", "small", "profile"))
+    parser.add_argument("--out", default="runs/output/diffusion_sampling")
+    parser.add_argument("--width", type=int, default=None)
+    parser.add_argument("--depth", type=int, default=None)
+    parser.add_argument("--updates", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=None, help="small: override the batch size")
+    parser.add_argument("--updates-list", default=None, help="small: comma-separated updates (0: the default)")
+    parser.add_argument("--steps", default="10,15,20,25,50")
+    parser.add_argument("--models", default=None, help="comma-separated model folder names (default: all)")
+    parser.add_argument("--models-dir", default=None,
+                        help="score: where the fit stage saved the models (default --out)")
+    parser.add_argument("--speed-only", action="store_true", help="timings only, no quality scores")
+    args = parser.parse_args(argv)
+    {"fit": fit, "score": score, "small": small, "profile": profile}[args.stage](args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
