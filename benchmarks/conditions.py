@@ -82,8 +82,8 @@ def main(argv=None) -> int:
         print(json.dumps(row), flush=True)
         (run.path / "records.json").write_text(json.dumps(rows, indent=2) + "\n")
     run.report(rows, "Conditional sampling on a table with known dependencies",
-                      notes=f"{len(train)} training rows, {args.epochs} epochs (methods trained by epochs), seed {args.seed}; 2,000 rows per "
-                            "condition, 20,000 unconditioned rows.")
+               notes=f"{len(train)} training rows, {args.epochs} epochs (methods trained by epochs), seed "
+                     f"{args.seed}; 2,000 rows per condition, 20,000 unconditioned rows.")
     return 0
 
 
