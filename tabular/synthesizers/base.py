@@ -40,6 +40,7 @@ import pandas as pd
 import tensorflow as tf
 
 from genlab.callbacks import EpochTimer
+from genlab.checks import check_int
 from genlab.distribute import is_chief
 from genlab.errors import (ConditionError, ConfigError, ExportMismatchError, InvalidValueError, NotFittedError,
                            PathExistsError, SavedStateError, UnknownNameError, unknown_name)
@@ -85,15 +86,6 @@ def _sha256(path: Path) -> str:
 def _state_digest(state: dict) -> str:
     body = {k: v for k, v in state.items() if k != "checksums"}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-
-
-def check_int(name: str, value, low: int, high: int | None = None) -> int:
-    """An int in ``[low, high]`` (bools refused), with a clear error."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low \
-            or (high is not None and value > high):
-        bound = f">= {low}" if high is None else f"in [{low}, {high:,}]"
-        raise ConfigError(f"{name} must be an int {bound}, received {value!r}")
-    return int(value)
 
 
 class Synthesizer:
