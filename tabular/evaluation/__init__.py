@@ -89,10 +89,12 @@ def evaluate(real_train: pd.DataFrame, real_test: pd.DataFrame, synthetic: pd.Da
     if n_estimators < 1 or folds < 2:
         raise ConfigError(f"n_estimators must be >= 1 and folds >= 2, received {n_estimators}, {folds}")
     columns = _check_inputs(real_train, real_test, synthetic, target)
-    real_train, real_test, synthetic = (f[columns].reset_index(drop=True) for f in (real_train, real_test, synthetic))
+    real_train, real_test, synthetic = (f[columns] for f in (real_train, real_test, synthetic))
     encoder = FeatureEncoder(continuous).fit(real_train, missing_in=(real_test, synthetic))
     cont = encoder.continuous_
+    # encoded with each frame's own index, so a bad value is reported at the caller's row label
     x_tr, x_te, x_sy = (encoder.transform(f) for f in (real_train, real_test, synthetic))
+    real_train, real_test, synthetic = (f.reset_index(drop=True) for f in (real_train, real_test, synthetic))
     detection = detection_scores(x_tr, x_sy, seed, n_estimators, folds, n_jobs)
     raw_importances = detection.pop("importances")
 
