@@ -547,7 +547,9 @@ class Synthesizer:
 
         Raises:
             SavedStateError: No save there, an unreadable or inconsistent ``synthesizer.json``, a
-                checksum mismatch, an unknown method or format, or a function predicate not given.
+                checksum mismatch, an unknown method or format, or a function predicate not given;
+                a state whose columns, ranges or layer widths do not match each other (checked
+                before the model is built).
         """
         path = Path(directory)
         state_file = path / "synthesizer.json"
@@ -584,6 +586,8 @@ class Synthesizer:
         except (TypeError, KeyError, ValueError) as exc:
             raise SavedStateError(f"{state_file} holds an invalid config or encoder state ({exc}); save the "
                                   "synthesizer again") from exc
+        _check_consistent(state_file, table, encoder)
+        _check_model_file(path / "model.keras")
         synth = target(config=config, column_types=state["column_types"], seed=state["seed"],
                        jit_compile=state["jit_compile"], metadata=metadata)
         synth.table_, synth.encoder_ = table, encoder
@@ -722,6 +726,60 @@ class Synthesizer:
                 raise ExportMismatchError(f"the export's sample_conditional broke the condition {col}={label}")
             checked += f" and sample_conditional ({col}={label})"
         return f"export reloaded with tf.saved_model.load: {checked} match the Python synthesizer"
+
+
+def _check_consistent(state_file: Path, table: TableTransformer, encoder: Encoder) -> None:
+    """Refuse a saved state whose parts disagree (a column the encoder lacks, min > max)."""
+    if list(table.model_columns_) != list(encoder.columns_) or set(table.state_["per_column"]) != set(table.columns_):
+        raise SavedStateError(f"{state_file}: the table layer models columns {table.model_columns_} of "
+                              f"{table.columns_} but the encoder holds {encoder.columns_}; save the synthesizer again")
+    for part, per_column in (("encoder", encoder.state_["per_column"]), ("table", table.state_["per_column"])):
+        for col, st in per_column.items():
+            if "min" in st and "max" in st and not (np.isfinite(st["min"]) and np.isfinite(st["max"])
+                                                    and st["min"] <= st["max"]):
+                raise SavedStateError(f"{state_file}: column {col!r} has range [{st['min']}, {st['max']}] in the "
+                                      f"{part} state (min must be finite and <= max); save the synthesizer again")
+
+
+#: Keys of a Keras config whose integers size layers.
+_SIZE_KEYS = {"units", "width", "hidden", "latent_dim", "data_dim", "input_dim", "output_dim", "filters", "batch_shape"}
+
+
+def _check_model_file(model_file: Path) -> None:
+    """Refuse a ``model.keras`` whose config asks for layers wider than any of its saved weights
+    (a tampered width would allocate before Keras compares it with the weights)."""
+    import io
+    import zipfile
+
+    import h5py
+
+    try:
+        with zipfile.ZipFile(model_file) as archive:
+            config = json.loads(archive.read("config.json"))
+            with h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r") as weights:
+                dims = {1}
+                weights.visititems(lambda _, obj: dims.update(getattr(obj, "shape", ())))
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise SavedStateError(f"{model_file} is not a complete Keras model file ({exc}); save the synthesizer "
+                              "again") from exc
+    sizes = []
+
+    def walk(node, key=None):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, k)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, key)
+        elif key in _SIZE_KEYS and isinstance(node, int) and not isinstance(node, bool):
+            sizes.append(node)
+
+    walk(config)
+    too_wide = sorted({n for n in sizes if n > max(dims)})
+    if too_wide:
+        raise SavedStateError(f"{model_file} configures layer widths {too_wide[:5]}, wider than any of its saved "
+                              f"weights (largest dimension {max(dims)}); the file was altered: save the synthesizer "
+                              "again")
 
 
 def _cond_tensors(cond: Conditions) -> Conditions:
