@@ -501,8 +501,11 @@ class Synthesizer:
     def save(self, directory: str | os.PathLike) -> Path:
         """Write ``synthesizer.json`` and ``model.keras`` into ``directory`` (no pickle).
 
-        Both files are written into a new folder beside ``directory``, which then takes its name in
-        one rename (an earlier save is replaced only once the new one is complete).
+        Both files are written into a new folder beside ``directory``, which then takes its name
+        (an earlier save is moved aside first, and deleted only once the new one is in place). A
+        save killed at any point leaves the complete earlier save or the complete new one: the
+        next ``save`` or ``load`` of ``directory`` puts back an earlier save moved aside and
+        removes the folders the killed save left (:func:`_recover`).
 
         Raises:
             NotFittedError: Not fitted.
@@ -510,12 +513,11 @@ class Synthesizer:
         """
         self.check_fitted()
         out = Path(directory)
+        _recover(out)
         if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "synthesizer.json").exists())):
             raise PathExistsError(f"{out} exists and is not a saved synthesizer; save into a new or empty folder")
         out.parent.mkdir(parents=True, exist_ok=True)
-        for stale in out.parent.glob(f".{out.name}.tmp-*"):  # left by a save that was killed
-            shutil.rmtree(stale, ignore_errors=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
         try:
             self.model_.save(tmp / "model.keras")
             state = self._state()
@@ -525,7 +527,7 @@ class Synthesizer:
                 fh.flush()
                 os.fsync(fh.fileno())
             if out.exists():
-                old = out.parent / f".{out.name}.old-{uuid.uuid4().hex}"
+                old = out.parent / f".{out.name}.old-{os.getpid()}-{uuid.uuid4().hex}"
                 os.rename(out, old)
                 os.rename(tmp, out)
                 shutil.rmtree(old, ignore_errors=True)
@@ -552,6 +554,7 @@ class Synthesizer:
                 before the model is built).
         """
         path = Path(directory)
+        _recover(path)
         state_file = path / "synthesizer.json"
         if not state_file.is_file() or not (path / "model.keras").is_file():
             raise SavedStateError(f"{path} holds no saved synthesizer (synthesizer.json and model.keras); give "
@@ -726,6 +729,42 @@ class Synthesizer:
                 raise ExportMismatchError(f"the export's sample_conditional broke the condition {col}={label}")
             checked += f" and sample_conditional ({col}={label})"
         return f"export reloaded with tf.saved_model.load: {checked} match the Python synthesizer"
+
+
+def _writer_alive(folder: Path) -> bool:
+    """Whether the process that named ``folder`` (``.<name>.tmp-<pid>-...``) still runs on this host."""
+    try:
+        pid = int(folder.name.rsplit(".", 1)[-1].split("-")[1])
+    except (IndexError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process
+    return True
+
+
+def _recover(out: Path) -> None:
+    """Finish what a killed :meth:`Synthesizer.save` of ``out`` left beside it.
+
+    A save killed between moving the earlier save aside (``.<name>.old-*``) and moving the new one
+    in leaves no ``out``: the earlier save, complete, is put back. Then the new folders
+    (``.<name>.tmp-*``) and earlier saves moved aside of dead writers are removed. Folders of a
+    save still running (its process alive) are left alone.
+    """
+    if not out.parent.is_dir():
+        return
+    stale = [p for pattern in (f".{out.name}.tmp-*", f".{out.name}.old-*") for p in out.parent.glob(pattern)
+             if not _writer_alive(p)]
+    if not out.exists():
+        complete = [p for p in stale if ".old-" in p.name and (p / "synthesizer.json").is_file()]
+        if complete:
+            os.rename(complete[0], out)
+            stale.remove(complete[0])
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _check_consistent(state_file: Path, table: TableTransformer, encoder: Encoder) -> None:
