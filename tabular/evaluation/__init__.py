@@ -33,6 +33,10 @@ def _check_inputs(real_train, real_test, synthetic, target) -> list[str]:
     frames = {"real_train": real_train, "real_test": real_test, "synthetic": synthetic}
     for name, frame in frames.items():
         check_frame(frame, name)
+    for name in ("real_train", "synthetic"):
+        if len(frames[name]) < 2:
+            raise InputShapeError(f"{name} has {len(frames[name])} row; detection is cross-validated over at least 2 "
+                                  f"folds and needs at least 2 {name} rows: give more rows")
     columns = list(real_train.columns)
     if target not in columns:
         raise InputShapeError(f"target column {target!r} is missing from real_train (columns {columns}); "
@@ -78,7 +82,8 @@ def evaluate(real_train: pd.DataFrame, real_test: pd.DataFrame, synthetic: pd.Da
         :class:`EvaluationResult`.
 
     Raises:
-        InputShapeError: A frame is empty or lacks a column of ``real_train``.
+        InputShapeError: A frame is empty or lacks a column of ``real_train``; ``real_train`` or
+            ``synthetic`` has fewer than 2 rows.
         LabelError: A real part holds a single class.
         InvalidValueError: Non-numeric values in a numeric column.
 
