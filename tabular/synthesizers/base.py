@@ -774,10 +774,15 @@ def _check_consistent(state_file: Path, table: TableTransformer, encoder: Encode
                               f"{table.columns_} but the encoder holds {encoder.columns_}; save the synthesizer again")
     for part, per_column in (("encoder", encoder.state_["per_column"]), ("table", table.state_["per_column"])):
         for col, st in per_column.items():
-            if "min" in st and "max" in st and not (np.isfinite(st["min"]) and np.isfinite(st["max"])
-                                                    and st["min"] <= st["max"]):
-                raise SavedStateError(f"{state_file}: column {col!r} has range [{st['min']}, {st['max']}] in the "
-                                      f"{part} state (min must be finite and <= max); save the synthesizer again")
+            low, high = st.get("min", 0.0), st.get("max", 0.0)
+            try:
+                ok = not isinstance(low, bool) and not isinstance(high, bool) and math.isfinite(low) \
+                    and math.isfinite(high) and low <= high
+            except (TypeError, OverflowError):
+                ok = False
+            if not ok:
+                raise SavedStateError(f"{state_file}: column {col!r} has range [{low}, {high}] in the {part} state "
+                                      "(min must be finite and <= max); save the synthesizer again")
 
 
 #: Keys of a Keras config whose integers size layers.
