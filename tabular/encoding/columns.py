@@ -87,7 +87,7 @@ def infer_kind(series: pd.Series) -> str:
     observed = series.dropna()
     if pd.api.types.is_numeric_dtype(series.dtype):
         return "integer" if is_integer_valued(observed.to_numpy(dtype=np.float64)) else "continuous"
-    if len(observed) and observed.map(lambda v: isinstance(v, (bool, np.bool_))).all():
+    if len(observed) and all(isinstance(v, (bool, np.bool_)) for v in observed):  # (map keeps a category dtype)
         return "boolean"  # an object column of True/False with missing values
     return "categorical"
 

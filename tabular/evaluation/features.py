@@ -82,7 +82,7 @@ class FeatureEncoder:
             if col in self.continuous_:
                 values = as_numbers(frame[col], col)
                 lo, hi = self.range_[col]
-                scaled = np.zeros_like(values) if hi == lo else 2.0 * (values - lo) / (hi - lo) - 1.0
+                scaled = np.zeros_like(values) if hi == lo else 2.0 * ((values - lo) / (hi - lo)) - 1.0
                 nan = np.isnan(scaled)
                 blocks.append(np.where(nan, 0.0, scaled)[:, None])
                 if col in self.indicator_:
