@@ -130,7 +130,7 @@ def detect_column(series: pd.Series, column: str) -> dict:
         return {"kind": "categorical", "reason": f"{series.dtype} values"}
     if infer_kind(series) == "boolean":
         return {"kind": "boolean", "reason": "True / False values"}
-    sample = pd.Series(uniques[:400]) if len(uniques) > 400 else pd.Series(uniques)
+    sample = pd.Series(np.asarray(uniques[:400], dtype=object))  # object: a Categorical's map stays categorical
     if sample.map(lambda v: isinstance(v, str)).all():
         strings = sample.astype(str)
         fmt = datetime_format(strings[:200])
