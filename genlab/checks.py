@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from genlab.errors import InputShapeError, InvalidValueError, LabelError
+from genlab.errors import ConfigError, InputShapeError, InvalidValueError, LabelError
+
+
+def check_int(name: str, value, low: int, high: int | None = None) -> int:
+    """An int in ``[low, high]`` (bools refused), with a clear error.
+
+    Raises:
+        ConfigError: Naming ``name``, the bound and the value received.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low \
+            or (high is not None and value > high):
+        bound = f">= {low}" if high is None else f"in [{low}, {high:,}]"
+        raise ConfigError(f"{name} must be an int {bound}, received {value!r}")
+    return int(value)
 
 
 def check_features(x, feature_shape: tuple[int, ...], name: str = "x") -> np.ndarray:
@@ -46,6 +59,14 @@ def check_labels(y, n_classes: int, n_rows: int, name: str = "y") -> np.ndarray:
     """
     arr = np.asarray(y)
     if arr.ndim == 2 and arr.shape[1] == n_classes and n_classes > 1:
+        onehot = np.issubdtype(arr.dtype, np.number) or arr.dtype == bool
+        rows = np.nonzero(~((arr == 0) | (arr == 1)).all(axis=1) | ((arr == 1).sum(axis=1) != 1))[0] \
+            if onehot else np.arange(len(arr))
+        if len(rows):
+            raise LabelError(
+                f"{name} has {arr.shape[1]} columns but is not one-hot: {len(rows)} rows (first rows "
+                f"{rows[:5].tolist()}, e.g. {arr[rows[0]].tolist()}) are not a single 1 among 0s; soft labels "
+                "are not supported: pass class indices, e.g. y.argmax(axis=1) if that is what you mean")
         arr = arr.argmax(axis=1)
     elif arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]

@@ -13,6 +13,7 @@ import argparse
 import importlib
 import pkgutil
 import sys
+from pathlib import Path
 
 from genlab.errors import unknown_name
 from genlab.runner import RunOptions
@@ -98,10 +99,25 @@ def main(argv=None) -> int:
         if value is not None and value <= 0:
             print(f"genlab: --{label} must be a positive integer, received {value}", file=sys.stderr)
             return 2
+    if args.out is not None:
+        problem = _out_problem(Path(args.out))
+        if problem:
+            print(f"genlab: {problem}", file=sys.stderr)
+            return 2
     options = RunOptions(out=args.out, data_dir=args.data_dir, seeds=args.seeds,
                          epochs=args.epochs, quick=args.quick,
                          only=tuple(p for p in args.only.split(",") if p) if args.only else None)
     return _plainly(lambda: run(args.name, options) and 0)
+
+
+def _out_problem(out: Path) -> str | None:
+    """Why ``--out`` cannot take a run: a file, or a finished run (its ``results.json`` written last)."""
+    if out.exists() and not out.is_dir():
+        return f"--out {out} is a file; give a folder (new, or one holding an unfinished run to resume)"
+    if (out / "results.json").exists():
+        return (f"--out {out} holds a finished run (results.json); give a new --out, or delete {out} to run it "
+                "again")
+    return None
 
 
 def _plainly(fn, *args) -> int:

@@ -67,11 +67,17 @@ def mnist(data_dir: str | os.PathLike | None = None) -> Split:
 
     Raises:
         GenlabError: ``data_dir`` is given but holds no ``mnist.npz``.
+        DataUnavailableError: ``mnist.npz`` is corrupt, or the download failed (offline).
     """
     if data_dir is None:
         import keras
 
-        (x_tr, y_tr), (x_te, y_te) = keras.datasets.mnist.load_data()
+        try:
+            (x_tr, y_tr), (x_te, y_te) = keras.datasets.mnist.load_data()
+        except Exception as exc:  # noqa: BLE001 - offline, a blocked or broken download: the data is unavailable
+            raise DataUnavailableError(
+                f"MNIST could not be downloaded ({type(exc).__name__}: {str(exc)[:200]}); pass --data-dir with a "
+                "folder holding mnist.npz, or run online once") from exc
     else:
         candidates = [Path(data_dir) / "mnist.npz", Path(data_dir) / "mnist" / "mnist.npz"]
         path = next((p for p in candidates if p.exists()), None)
@@ -80,8 +86,13 @@ def mnist(data_dir: str | os.PathLike | None = None) -> Split:
                 f"no mnist.npz in {data_dir} (looked for {', '.join(map(str, candidates))}); "
                 "pass the folder that holds it, or omit --data-dir to download"
             )
-        with np.load(path) as f:
-            x_tr, y_tr, x_te, y_te = f["x_train"], f["y_train"], f["x_test"], f["y_test"]
+        try:
+            with np.load(path) as f:
+                x_tr, y_tr, x_te, y_te = f["x_train"], f["y_train"], f["x_test"], f["y_test"]
+        except Exception as exc:  # noqa: BLE001 - truncated zip, not a zip, missing arrays: all one problem
+            raise DataUnavailableError(f"{path} is not a readable mnist.npz ({type(exc).__name__}: {exc}); "
+                                       "replace it with a complete copy (keys x_train, y_train, x_test, "
+                                       "y_test)") from exc
     scale = lambda a: (a.astype(np.float32) / 255.0)[..., None]  # noqa: E731
     return Split(scale(x_tr), y_tr.astype(np.int64), scale(x_te), y_te.astype(np.int64),
                  class_names=tuple(str(i) for i in range(10)))

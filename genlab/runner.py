@@ -21,6 +21,8 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from genlab.errors import PathExistsError
+
 #: Default parent of run directories: ``runs/output`` in the current working directory.
 DEFAULT_OUTPUT = Path("runs") / "output"
 
@@ -93,6 +95,8 @@ class RunDir:
             stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             out = DEFAULT_OUTPUT / f"{name}-{stamp}"
         self.path = Path(out)
+        if self.path.exists() and not self.path.is_dir():
+            raise PathExistsError(f"run directory {self.path} is a file; give a folder for the run's outputs")
         self.path.mkdir(parents=True, exist_ok=True)
         self.name = name
 

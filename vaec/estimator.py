@@ -270,7 +270,7 @@ class VAECClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMixin, Transform
         mean = x.mean(axis=0)
         scale = x.std(axis=0)
         scale[scale < 1e-12] = 1.0  # constant features stay constant (0) instead of dividing by 0
-        xs = ((x - mean) / scale).astype(np.float32)
+        xs = _float32_rows((x - mean) / scale)
         train, val = self._validation_split(y_idx, seed)
         config = self._vaec_config(x.shape[1], len(classes), seed)
         with _seeded(seed):
@@ -352,7 +352,7 @@ class VAECClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMixin, Transform
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(X, y) first")
         with _door("X"):
             x = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        return ((x - self.mean_) / self.scale_).astype(np.float32)
+        return _float32_rows((x - self.mean_) / self.scale_)
 
     def _forward(self, X, output: str) -> np.ndarray:
         x = self._standardised(X)
@@ -494,6 +494,18 @@ class VAECClassifier(ClassNamePrefixFeaturesOutMixin, ClassifierMixin, Transform
         est.best_epoch_, est.n_epochs_ = meta["best_epoch"], meta["n_epochs"]
         est.validation_log_loss_ = meta["validation_log_loss"]
         return est
+
+
+def _float32_rows(z: np.ndarray) -> np.ndarray:
+    """Standardised features as the float32 the network reads, refusing rows beyond float32's range
+    (a feature of 1e300 is finite in float64 but infinite in float32: its probabilities would be NaN)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = z.astype(np.float32)
+    rows = np.nonzero(~np.isfinite(out).all(axis=1))[0]
+    if len(rows):
+        raise InvalidValueError(f"X rows {rows[:5].tolist()} are beyond float32's range after standardisation "
+                                f"(largest |z| {np.abs(z[rows[0]]).max():.3g}); clip or rescale those features")
+    return out
 
 
 def _rebuild(state: dict) -> VAEC:

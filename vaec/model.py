@@ -10,7 +10,7 @@ import tensorflow as tf
 from keras import ops
 
 from genlab.callbacks import GuardedFit
-from genlab.checks import check_features, check_labels
+from genlab.checks import check_features, check_int, check_labels
 from genlab.distribute import scale_for_replicas
 from genlab.errors import ConfigError, LabelError, unknown_name
 from genlab.export import export_saved_model
@@ -133,6 +133,13 @@ class VAEC(GuardedFit, keras.Model):
     def call(self, x, training=False):
         z_mean, _, _ = self.encoder(x, training=training)
         return self.classifier_head(z_mean, training=training)
+
+    def predict(self, x, *args, **kwargs):
+        """Class probabilities (``keras.Model.predict``) of features checked like ``fit``'s: rows
+        of NaN or infinity are refused (:class:`~genlab.errors.InvalidValueError`), not scored."""
+        if not isinstance(x, tf.data.Dataset):
+            x = check_features(x, self.config.input_shape)
+        return super().predict(x, *args, **kwargs)
 
     @property
     def mlp_classifier(self) -> keras.Model:
@@ -288,6 +295,7 @@ class VAEC(GuardedFit, keras.Model):
 
         Raises:
             UnknownNameError: Unknown strategy or option.
+            ConfigError: ``epochs`` or ``batch_size`` is not an int >= 1.
             InputShapeError, InvalidValueError, LabelError: Bad features or labels.
         """
         if strategy not in self.STRATEGIES:
@@ -297,6 +305,8 @@ class VAEC(GuardedFit, keras.Model):
             raise unknown_name("option", sorted(unknown)[0],
                                _FORWARDED_FIT_ARGS | {"epochs", "batch_size", "validation_data",
                                                       "callbacks", "verbose", "optimizer", "jit_compile"})
+        check_int("epochs", epochs, 1)
+        check_int("batch_size", batch_size, 1)
         needs_labels = strategy != "autoencoder"
         x, y = self._checked(x, y, needs_labels, "x", "y")
         if validation_data is not None:
@@ -391,13 +401,16 @@ class VAEC(GuardedFit, keras.Model):
         ``typicality_p_value``, ``reconstruction_error``, ``reconstruction_p_value`` and
         ``neighbour_distance``, ``neighbour_p_value``, ``combined_p_value`` (and
         ``class_distance``, ``class_p_value`` when the domain was fitted with labels). The endpoint is
-        ``serve``; load it with ``tf.saved_model.load(path).serve(features)``.
+        ``serve``; load it with ``tf.saved_model.load(path).serve(features)``. Features holding
+        NaN or infinity are refused with an ``InvalidArgumentError`` (never scored as in domain).
         """
         if format != "tf_saved_model":
             raise unknown_name("export format", format, ["tf_saved_model"])
         spec = tf.TensorSpec((None, *self.config.input_shape), tf.float32, name="features")
 
         def serve(x):
+            x = tf.debugging.assert_all_finite(x, "features must be finite (no NaN or inf): impute or drop "
+                                                  "those rows before scoring")
             z_mean, z_log_var, _ = self.encoder(x, training=False)
             out = {"probabilities": self.classifier_head(z_mean, training=False),
                    "z_mean": z_mean, "z_log_var": z_log_var}

@@ -70,8 +70,14 @@ def check_column_types(column_types: Mapping[str, str], columns) -> dict:
     return column_types
 
 
+#: Integer columns are decoded as int64: whole numbers beyond this magnitude are continuous.
+INT64_LIMIT = 2.0 ** 63
+
+
 def is_integer_valued(values: np.ndarray) -> bool:
-    return bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
+    """Whole numbers that int64 holds (``1e300`` is whole but no int64: it is continuous)."""
+    return bool(np.all(np.isfinite(values)) and np.all(values == np.round(values))
+                and (len(values) == 0 or np.abs(values).max() < INT64_LIMIT))
 
 
 def infer_kind(series: pd.Series) -> str:
@@ -81,7 +87,7 @@ def infer_kind(series: pd.Series) -> str:
     observed = series.dropna()
     if pd.api.types.is_numeric_dtype(series.dtype):
         return "integer" if is_integer_valued(observed.to_numpy(dtype=np.float64)) else "continuous"
-    if len(observed) and observed.map(lambda v: isinstance(v, (bool, np.bool_))).all():
+    if len(observed) and all(isinstance(v, (bool, np.bool_)) for v in observed):  # (map keeps a category dtype)
         return "boolean"  # an object column of True/False with missing values
     return "categorical"
 
@@ -106,19 +112,21 @@ def numeric_values(series: pd.Series, col: str, kind: str) -> np.ndarray:
     if bad.any():
         examples = series[bad].astype(str).unique()[:3].tolist()
         raise InvalidValueError(
-            f"column {col!r} is {kind} but holds non-numeric values {examples} in {int(bad.sum())} rows; clean "
-            f"them, or declare the column categorical with column_types={{{col!r}: 'categorical'}}")
+            f"column {col!r} is {kind} but holds non-numeric values {examples} in {int(bad.sum())} rows (index "
+            f"{series.index[bad.to_numpy()][:5].tolist()}); clean them, or declare the column categorical with "
+            f"column_types={{{col!r}: 'categorical'}}")
     values = np.array(values.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64, copy=True)
     inf = np.isinf(values)
     if inf.any():
-        raise InvalidValueError(f"column {col!r} holds {int(inf.sum())} infinite values (first rows "
-                                f"{np.nonzero(inf)[0][:5].tolist()}); replace them with finite numbers or NaN")
+        raise InvalidValueError(f"column {col!r} holds {int(inf.sum())} infinite values (index "
+                                f"{series.index[inf][:5].tolist()}); replace them with finite numbers or NaN")
     return values
 
 
 def float32_origin(values: np.ndarray) -> bool:
     """Whether every value is exactly a float32 (e.g. ``3.0999999046325684`` read from a float32 3.1)."""
-    return bool(len(values)) and bool(np.all(values == values.astype(np.float32).astype(np.float64)))
+    with np.errstate(over="ignore"):  # 1e300 becomes inf in float32: not a float32 value, no warning
+        return bool(len(values)) and bool(np.all(values == values.astype(np.float32).astype(np.float64)))
 
 
 def decimals(values: np.ndarray, through_float32: bool = False) -> int | None:
@@ -129,13 +137,13 @@ def decimals(values: np.ndarray, through_float32: bool = False) -> int | None:
     """
     if len(values) == 0:
         return 0
-    scale = max(1.0, float(np.abs(values).max()))
     as32 = values.astype(np.float32) if through_float32 else None
     for d in range(7):
         rounded = np.round(values, d)
         if through_float32 and np.array_equal(rounded.astype(np.float32), as32):
             return d
-        if not through_float32 and np.allclose(values, rounded, rtol=0, atol=1e-9 * scale):
+        # relative to each value's own magnitude: 3e-12 is not 0.0 to 6 decimals
+        if not through_float32 and np.all(np.abs(values - rounded) <= 1e-9 * np.abs(values)):
             return d
     return None
 
@@ -173,6 +181,29 @@ def precision(values: np.ndarray, kind: str) -> dict:
     uniques = np.unique(values)
     return {"decimals": digits, "step": grid(values, digits), "float32": single and digits is not None,
             "levels": uniques.tolist() if len(uniques) <= LEVELS else None}
+
+
+def _integer_bounds(series: pd.Series, low: float, high: float, levels) -> dict:
+    """Float bounds that decode to int64 values inside the exact integer range of ``series``.
+
+    Beyond 2**53 a float64 min / max may round outside the column's integers (``float(2**62 + 999)``
+    is above ``2**62 + 999``); decoded values are clipped to these bounds, so they stay inside.
+    """
+    if max(abs(low), abs(high)) < 2.0 ** 53 or not pd.api.types.is_integer_dtype(series.dtype):
+        return {}
+    exact = series.dropna().astype("int64")
+    lo, hi = int(exact.min()), int(exact.max())
+    while int(low) < lo:
+        low = float(np.nextafter(low, np.inf))
+    while int(high) > hi:
+        high = float(np.nextafter(high, -np.inf))
+    if low > high:
+        raise InvalidValueError(f"column {series.name!r} holds integers in [{lo}, {hi}], closer together than float64 "
+                                f"resolves at that magnitude; declare it categorical or subtract an offset ({lo})")
+    out = {"min": low, "max": high}
+    if levels:
+        out["levels"] = sorted({min(max(v, low), high) for v in levels})
+    return out
 
 
 def json_value(v):
@@ -235,10 +266,17 @@ def fit_column(series: pd.Series, col: str, kind: str | None, declared: bool) ->
         values = numeric_values(series, col, kind)
         observed = values[~np.isnan(values)]
         if kind == "integer" and not is_integer_valued(observed):
-            example = observed[observed != np.round(observed)][:3].tolist()
-            raise InvalidValueError(f"column {col!r} is declared integer but holds fractional values {example}; "
-                                    f"declare it 'continuous' or round it first")
-        return {**info, "min": float(observed.min()), "max": float(observed.max()), **precision(observed, kind)}
+            example = observed[(observed != np.round(observed)) | (np.abs(observed) >= INT64_LIMIT)][:3].tolist()
+            raise InvalidValueError(f"column {col!r} is declared integer but holds fractional values or values "
+                                    f"beyond int64 {example}; declare it 'continuous' or round it first")
+        low, high = float(observed.min()), float(observed.max())
+        if not np.isfinite(high - low):
+            raise InvalidValueError(f"column {col!r} spans [{low:g}, {high:g}], a range wider than float64 holds; "
+                                    "rescale the column (e.g. divide it by 1e10) or drop the extreme values")
+        out = {**info, "min": low, "max": high, **precision(observed, kind)}
+        if kind == "integer":
+            out.update(_integer_bounds(series, low, high, out["levels"]))
+        return out
     observed = series[~na]
     if kind == "boolean":
         values = observed.map(to_bool)

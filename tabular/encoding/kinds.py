@@ -48,7 +48,7 @@ HIGH_CARDINALITY = 1000
 #: Categories a ``high_cardinality`` column keeps in the model by default.
 KEEP = 200
 #: Options each kind takes (besides ``kind``), with their defaults.
-OPTIONS = {"datetime": {"format": None}, "high_cardinality": {"keep": KEEP},
+OPTIONS = {"datetime": {"format": None}, "high_cardinality": {"keep": KEEP}, "id": {"repeats": False},
            "pii": {"entity": "other", "handling": "fake"}, "text": {"handling": "fake"}}
 ENTITIES = ("name", "email", "phone", "address", "other")
 HANDLINGS = ("fake", "drop")
@@ -130,7 +130,7 @@ def detect_column(series: pd.Series, column: str) -> dict:
         return {"kind": "categorical", "reason": f"{series.dtype} values"}
     if infer_kind(series) == "boolean":
         return {"kind": "boolean", "reason": "True / False values"}
-    sample = pd.Series(uniques[:400]) if len(uniques) > 400 else pd.Series(uniques)
+    sample = pd.Series(np.asarray(uniques[:400], dtype=object))  # object: a Categorical's map stays categorical
     if sample.map(lambda v: isinstance(v, str)).all():
         strings = sample.astype(str)
         fmt = datetime_format(strings[:200])
@@ -154,6 +154,10 @@ def detect_column(series: pd.Series, column: str) -> dict:
         has_space = strings.str.contains(r"\s", regex=True).mean()
         if unique_share == 1.0 and n >= 20 and has_space < 0.05 and lengths.max() <= 64:
             return {"kind": "id", "reason": f"unique strings in layout {KeyPattern.learn(strings).describe()}"}
+        if unique_share >= 0.5 and len(uniques) > 20 and has_space < 0.05 and lengths.max() <= 64:
+            # most values occur once: a key (a customer id seen a few times), never to be copied out
+            return {"kind": "id", "repeats": True, "reason": f"{unique_share:.0%} distinct strings in layout "
+                                                              f"{KeyPattern.learn(strings).describe()}"}
         word_count = strings.str.split().str.len().mean()
         if unique_share >= 0.5 and len(uniques) > 20 and (word_count >= 4 or (lengths.mean() >= 30 and has_space > 0.5)):
             return {"kind": "text", "handling": "fake", "reason": f"free text ({word_count:.1f} words on average)"}
@@ -437,11 +441,12 @@ class Identifier(Kind):
     def fit(self, series, column, spec, rng):
         observed = series.dropna()
         duplicated = observed[observed.duplicated()]
-        if len(duplicated):
+        if len(duplicated) and not spec.get("repeats"):
             raise InvalidValueError(
                 f"column {column!r} is an id but holds {len(duplicated)} repeated values, e.g. "
                 f"{duplicated.astype(str).unique()[:3].tolist()}; declare it 'categorical' or 'high_cardinality' "
-                "(metadata.update_column(column, kind=...)) or deduplicate it")
+                "(metadata.update_column(column, kind=...)), deduplicate it, or allow repeated keys (generated "
+                "keys stay unique) with {'kind': 'id', 'repeats': True}")
         state = {"kind": "id", "dtype": str(series.dtype), "missing_rate": float(series.isna().mean())}
         if pd.api.types.is_numeric_dtype(series.dtype):
             values = numeric_values(series, column, "integer")

@@ -35,7 +35,8 @@ class MinMaxOneHotEncoder(Encoder):
 
     def _encode_numeric(self, values, info, rng) -> dict:
         lo, hi = info["min"], info["max"]
-        scaled = np.zeros_like(values) if hi == lo else 2.0 * (values - lo) / (hi - lo) - 1.0
+        # divide first: 2 * (values - lo) overflows for a range such as [0, 9e307]
+        scaled = np.zeros_like(values) if hi == lo else 2.0 * ((values - lo) / (hi - lo)) - 1.0
         return {"value": scaled.astype(np.float32)}
 
     def _decode_numeric_tf(self, col, info, parts):

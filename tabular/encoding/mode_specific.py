@@ -100,8 +100,11 @@ def fit_modes(values: np.ndarray, max_modes: int, seed: int, exact_values: int |
 
     values = values.astype(np.float64)
     spread = float(values.max() - values.min())
-    floor = max(1e-3 * spread, 1e-6 * max(1.0, float(np.abs(values).max())), 1e-9)
-    tiny = 1e-6 * max(1.0, float(np.abs(values).max()))
+    # widths relative to the spread (not the magnitude: integers near 2**62 or values near 1e-12
+    # keep their differences), never below what float64 resolves at the values' magnitude
+    resolution = 8.0 * float(np.spacing(np.abs(values).max()))
+    floor = max(1e-3 * spread, resolution)
+    tiny = max(1e-6 * spread, resolution)
     uniques, counts = np.unique(values, return_counts=True)
     if len(uniques) <= (max_modes if exact_values is None else exact_values):
         # Few distinct values: one exact mode each (decoded without smearing into neighbours).
@@ -115,6 +118,10 @@ def fit_modes(values: np.ndarray, max_modes: int, seed: int, exact_values: int |
     rest = values[~np.isin(values, spikes)]
     means, stds, weights = list(spikes), [tiny] * len(spikes), list(spike_w)
     if len(rest) and len(np.unique(rest)) > 1:
+        # the mixture and the tails are fitted in units of the spread around its middle: squares of
+        # values such as 1e300 overflow, and values near 2**62 or 1e-12 would lose their differences
+        mid, scale = float(values.min()) + spread / 2, spread / 2
+        rest = (rest - mid) / scale
         sample = rest if len(rest) <= 10000 else np.random.default_rng(seed).choice(rest, 10000, replace=False)
         mixture = BayesianGaussianMixture(
             n_components=max_modes - len(spikes), weight_concentration_prior_type="dirichlet_process",
@@ -127,10 +134,10 @@ def fit_modes(values: np.ndarray, max_modes: int, seed: int, exact_values: int |
             keep = mixture.weights_ == mixture.weights_.max()
         rest_w = mixture.weights_[keep] / mixture.weights_[keep].sum()
         rest_means = mixture.means_[keep, 0]
-        rest_stds = np.maximum(np.sqrt(mixture.covariances_[keep].reshape(-1)), floor)
-        rest_means, rest_stds, rest_w = _cover_tails(rest, rest_means, rest_stds, rest_w, floor)
-        means += rest_means.tolist()
-        stds += rest_stds.tolist()
+        rest_stds = np.maximum(np.sqrt(mixture.covariances_[keep].reshape(-1)), floor / scale)
+        rest_means, rest_stds, rest_w = _cover_tails(rest, rest_means, rest_stds, rest_w, floor / scale)
+        means += (mid + rest_means * scale).tolist()
+        stds += np.maximum(rest_stds * scale, floor).tolist()
         weights += (rest_w * (len(rest) / len(values))).tolist()
     elif len(rest):
         means.append(float(rest[0])), stds.append(floor), weights.append(len(rest) / len(values))

@@ -33,6 +33,10 @@ def _check_inputs(real_train, real_test, synthetic, target) -> list[str]:
     frames = {"real_train": real_train, "real_test": real_test, "synthetic": synthetic}
     for name, frame in frames.items():
         check_frame(frame, name)
+    for name in ("real_train", "synthetic"):
+        if len(frames[name]) < 2:
+            raise InputShapeError(f"{name} has {len(frames[name])} row; detection is cross-validated over at least 2 "
+                                  f"folds and needs at least 2 {name} rows: give more rows")
     columns = list(real_train.columns)
     if target not in columns:
         raise InputShapeError(f"target column {target!r} is missing from real_train (columns {columns}); "
@@ -78,7 +82,8 @@ def evaluate(real_train: pd.DataFrame, real_test: pd.DataFrame, synthetic: pd.Da
         :class:`EvaluationResult`.
 
     Raises:
-        InputShapeError: A frame is empty or lacks a column of ``real_train``.
+        InputShapeError: A frame is empty or lacks a column of ``real_train``; ``real_train`` or
+            ``synthetic`` has fewer than 2 rows.
         LabelError: A real part holds a single class.
         InvalidValueError: Non-numeric values in a numeric column.
 
@@ -89,10 +94,12 @@ def evaluate(real_train: pd.DataFrame, real_test: pd.DataFrame, synthetic: pd.Da
     if n_estimators < 1 or folds < 2:
         raise ConfigError(f"n_estimators must be >= 1 and folds >= 2, received {n_estimators}, {folds}")
     columns = _check_inputs(real_train, real_test, synthetic, target)
-    real_train, real_test, synthetic = (f[columns].reset_index(drop=True) for f in (real_train, real_test, synthetic))
+    real_train, real_test, synthetic = (f[columns] for f in (real_train, real_test, synthetic))
     encoder = FeatureEncoder(continuous).fit(real_train, missing_in=(real_test, synthetic))
     cont = encoder.continuous_
+    # encoded with each frame's own index, so a bad value is reported at the caller's row label
     x_tr, x_te, x_sy = (encoder.transform(f) for f in (real_train, real_test, synthetic))
+    real_train, real_test, synthetic = (f.reset_index(drop=True) for f in (real_train, real_test, synthetic))
     detection = detection_scores(x_tr, x_sy, seed, n_estimators, folds, n_jobs)
     raw_importances = detection.pop("importances")
 

@@ -18,6 +18,8 @@ import pandas as pd
 
 from tabular.encoding.columns import numeric_values
 
+#: Largest magnitude of a scaled number (values beyond the real range saturate there).
+OUTSIDE = 1e6
 #: The label of a missing value in discrete columns and indicators.
 MISSING = "<missing>"
 
@@ -90,7 +92,9 @@ class FeatureEncoder:
             if col in self.continuous_:
                 values = as_numbers(frame[col], col)
                 lo, hi = self.range_[col]
-                scaled = np.zeros_like(values) if hi == lo else 2.0 * (values - lo) / (hi - lo) - 1.0
+                scaled = np.zeros_like(values) if hi == lo else 2.0 * ((values - lo) / (hi - lo)) - 1.0
+                # far outside the real range (1 against a range of width 1e-300) stays far, and finite in float32
+                scaled = np.clip(scaled, -OUTSIDE, OUTSIDE)
                 nan = np.isnan(scaled)
                 blocks.append(np.where(nan, 0.0, scaled)[:, None])
                 if col in self.indicator_:

@@ -40,6 +40,7 @@ import pandas as pd
 import tensorflow as tf
 
 from genlab.callbacks import EpochTimer
+from genlab.checks import check_int
 from genlab.distribute import is_chief
 from genlab.errors import (ConditionError, ConfigError, ExportMismatchError, InvalidValueError, NotFittedError,
                            PathExistsError, SavedStateError, UnknownNameError, unknown_name)
@@ -99,15 +100,6 @@ def _sha256(path: Path) -> str:
 def _state_digest(state: dict) -> str:
     body = {k: v for k, v in state.items() if k != "checksums"}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-
-
-def check_int(name: str, value, low: int, high: int | None = None) -> int:
-    """An int in ``[low, high]`` (bools refused), with a clear error."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low \
-            or (high is not None and value > high):
-        bound = f">= {low}" if high is None else f"in [{low}, {high:,}]"
-        raise ConfigError(f"{name} must be an int {bound}, received {value!r}")
-    return int(value)
 
 
 class Synthesizer:
@@ -525,8 +517,11 @@ class Synthesizer:
     def save(self, directory: str | os.PathLike) -> Path:
         """Write ``synthesizer.json`` and ``model.keras`` into ``directory`` (no pickle).
 
-        Both files are written into a new folder beside ``directory``, which then takes its name in
-        one rename (an earlier save is replaced only once the new one is complete).
+        Both files are written into a new folder beside ``directory``, which then takes its name
+        (an earlier save is moved aside first, and deleted only once the new one is in place). A
+        save killed at any point leaves the complete earlier save or the complete new one: the
+        next ``save`` or ``load`` of ``directory`` puts back an earlier save moved aside and
+        removes the folders the killed save left (:func:`_recover`).
 
         Raises:
             NotFittedError: Not fitted.
@@ -534,12 +529,11 @@ class Synthesizer:
         """
         self.check_fitted()
         out = Path(directory)
+        _recover(out)
         if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "synthesizer.json").exists())):
             raise PathExistsError(f"{out} exists and is not a saved synthesizer; save into a new or empty folder")
         out.parent.mkdir(parents=True, exist_ok=True)
-        for stale in out.parent.glob(f".{out.name}.tmp-*"):  # left by a save that was killed
-            shutil.rmtree(stale, ignore_errors=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
         try:
             self.model_.save(tmp / "model.keras")
             state = self._state()
@@ -549,7 +543,7 @@ class Synthesizer:
                 fh.flush()
                 os.fsync(fh.fileno())
             if out.exists():
-                old = out.parent / f".{out.name}.old-{uuid.uuid4().hex}"
+                old = out.parent / f".{out.name}.old-{os.getpid()}-{uuid.uuid4().hex}"
                 os.rename(out, old)
                 os.rename(tmp, out)
                 shutil.rmtree(old, ignore_errors=True)
@@ -571,9 +565,12 @@ class Synthesizer:
 
         Raises:
             SavedStateError: No save there, an unreadable or inconsistent ``synthesizer.json``, a
-                checksum mismatch, an unknown method or format, or a function predicate not given.
+                checksum mismatch, an unknown method or format, or a function predicate not given;
+                a state whose columns, ranges or layer widths do not match each other (checked
+                before the model is built).
         """
         path = Path(directory)
+        _recover(path)
         state_file = path / "synthesizer.json"
         if not state_file.is_file() or not (path / "model.keras").is_file():
             raise SavedStateError(f"{path} holds no saved synthesizer (synthesizer.json and model.keras); give "
@@ -608,6 +605,8 @@ class Synthesizer:
         except (TypeError, KeyError, ValueError) as exc:
             raise SavedStateError(f"{state_file} holds an invalid config or encoder state ({exc}); save the "
                                   "synthesizer again") from exc
+        _check_consistent(state_file, table, encoder)
+        _check_model_file(path / "model.keras")
         synth = target(config=config, column_types=state["column_types"], seed=state["seed"],
                        jit_compile=state["jit_compile"], metadata=metadata)
         synth.table_, synth.encoder_ = table, encoder
@@ -746,6 +745,101 @@ class Synthesizer:
                 raise ExportMismatchError(f"the export's sample_conditional broke the condition {col}={label}")
             checked += f" and sample_conditional ({col}={label})"
         return f"export reloaded with tf.saved_model.load: {checked} match the Python synthesizer"
+
+
+def _writer_alive(folder: Path) -> bool:
+    """Whether the process that named ``folder`` (``.<name>.tmp-<pid>-...``) still runs on this host."""
+    try:
+        pid = int(folder.name.rsplit(".", 1)[-1].split("-")[1])
+    except (IndexError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process
+    return True
+
+
+def _recover(out: Path) -> None:
+    """Finish what a killed :meth:`Synthesizer.save` of ``out`` left beside it.
+
+    A save killed between moving the earlier save aside (``.<name>.old-*``) and moving the new one
+    in leaves no ``out``: the earlier save, complete, is put back. Then the new folders
+    (``.<name>.tmp-*``) and earlier saves moved aside of dead writers are removed. Folders of a
+    save still running (its process alive) are left alone.
+    """
+    if not out.parent.is_dir():
+        return
+    stale = [p for pattern in (f".{out.name}.tmp-*", f".{out.name}.old-*") for p in out.parent.glob(pattern)
+             if not _writer_alive(p)]
+    if not out.exists():
+        complete = [p for p in stale if ".old-" in p.name and (p / "synthesizer.json").is_file()]
+        if complete:
+            os.rename(complete[0], out)
+            stale.remove(complete[0])
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check_consistent(state_file: Path, table: TableTransformer, encoder: Encoder) -> None:
+    """Refuse a saved state whose parts disagree (a column the encoder lacks, min > max)."""
+    if list(table.model_columns_) != list(encoder.columns_) or set(table.state_["per_column"]) != set(table.columns_):
+        raise SavedStateError(f"{state_file}: the table layer models columns {table.model_columns_} of "
+                              f"{table.columns_} but the encoder holds {encoder.columns_}; save the synthesizer again")
+    for part, per_column in (("encoder", encoder.state_["per_column"]), ("table", table.state_["per_column"])):
+        for col, st in per_column.items():
+            low, high = st.get("min", 0.0), st.get("max", 0.0)
+            try:
+                ok = not isinstance(low, bool) and not isinstance(high, bool) and math.isfinite(low) \
+                    and math.isfinite(high) and low <= high
+            except (TypeError, OverflowError):
+                ok = False
+            if not ok:
+                raise SavedStateError(f"{state_file}: column {col!r} has range [{low}, {high}] in the {part} state "
+                                      "(min must be finite and <= max); save the synthesizer again")
+
+
+#: Keys of a Keras config whose integers size layers.
+_SIZE_KEYS = {"units", "width", "hidden", "latent_dim", "data_dim", "input_dim", "output_dim", "filters", "batch_shape"}
+
+
+def _check_model_file(model_file: Path) -> None:
+    """Refuse a ``model.keras`` whose config asks for layers wider than any of its saved weights
+    (a tampered width would allocate before Keras compares it with the weights)."""
+    import io
+    import zipfile
+
+    import h5py
+
+    try:
+        with zipfile.ZipFile(model_file) as archive:
+            config = json.loads(archive.read("config.json"))
+            with h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r") as weights:
+                dims = {1}
+                weights.visititems(lambda _, obj: dims.update(getattr(obj, "shape", ())))
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise SavedStateError(f"{model_file} is not a complete Keras model file ({exc}); save the synthesizer "
+                              "again") from exc
+    sizes = []
+
+    def walk(node, key=None):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, k)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, key)
+        elif key in _SIZE_KEYS and isinstance(node, int) and not isinstance(node, bool):
+            sizes.append(node)
+
+    walk(config)
+    too_wide = sorted({n for n in sizes if n > max(dims)})
+    if too_wide:
+        raise SavedStateError(f"{model_file} configures layer widths {too_wide[:5]}, wider than any of its saved "
+                              f"weights (largest dimension {max(dims)}); the file was altered: save the synthesizer "
+                              "again")
 
 
 def _cond_tensors(cond: Conditions) -> Conditions:
