@@ -110,6 +110,10 @@ def evaluate(real_train: pd.DataFrame, real_test: pd.DataFrame, synthetic: pd.Da
     ys = {k: as_labels(f[target]) for k, f in labelled.items()}
     synthetic_auc = forest_auc(xs["synthetic"], ys["synthetic"], xs["test"], ys["test"], seed, n_estimators, n_jobs)
     real_auc = forest_auc(xs["train"], ys["train"], xs["test"], ys["test"], seed, n_estimators, n_jobs)
+    if real_auc <= 0.0:
+        raise LabelError(f"the classifier trained on real_train scores ROC AUC {real_auc} on real_test, so the "
+                         f"efficacy ratio (synthetic AUC / real AUC) is undefined; {target!r} does not carry over "
+                         "from real_train to real_test at these sizes: use larger (stratified) parts")
     efficacy = {"efficacy_synthetic_auc": synthetic_auc, "efficacy_real_auc": real_auc,
                 "efficacy_ratio": synthetic_auc / real_auc}
     shapes = column_shapes(real_train, synthetic, cont)

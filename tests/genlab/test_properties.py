@@ -323,6 +323,7 @@ def test_sample_arguments(fitted, n, seed, condition):
 @given(frame=frames(min_rows=6, max_rows=30), synthetic_rows=st.integers(1, 12))
 @example(frame=pd.DataFrame({"v": np.arange(10.0)}), synthetic_rows=1)  # an IndexError inside the detection folds
 @example(frame=pd.DataFrame({"v": np.r_[0.0, 1e-300, 0.0, 1e-300, 0.0, np.ones(5)]}), synthetic_rows=8)  # inf in float32
+@example(frame=pd.DataFrame({"v": [0.0, 1, 0, 1, 1, 0, 1, 0]}), synthetic_rows=4)  # real AUC 0: ZeroDivisionError
 def test_evaluate(frame, synthetic_rows):
     """evaluate on random frames (a two-class target added): refused, or every score finite."""
     rng = np.random.default_rng(0)
