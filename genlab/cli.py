@@ -113,7 +113,7 @@ def main(argv=None) -> int:
 def _out_problem(out: Path) -> str | None:
     """Why ``--out`` cannot take a run: a file, or a finished run (its ``results.json`` written last)."""
     if out.exists() and not out.is_dir():
-        return f"--out {out} is a file; give a folder (new, or one holding an unfinished run to resume)"
+        return f"--out {out} is a file; give a folder"
     if (out / "results.json").exists():
         return (f"--out {out} holds a finished run (results.json); give a new --out, or delete {out} to run it "
                 "again")
