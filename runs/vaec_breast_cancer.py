@@ -96,7 +96,7 @@ def run_study(options: RunOptions, name: str, settings: StudySettings) -> RunDir
     run = RunDir(name, options.out)
     split = data.breast_cancer(seed=42)
     print(f"breast cancer: {len(split.x_train)} train / {len(split.x_test)} test rows, "
-          f"{split.x_train.shape[1]} features; {settings.seeds} seeds x {len(PIPELINES)} strategies, "
+          f"{split.x_train.shape[1]} features; {settings.seeds} seed(s) x {len(PIPELINES)} strategies, "
           f"{settings.epochs} epochs each")
     records, first_models = [], {}
     for name_ in PIPELINES:
@@ -128,7 +128,7 @@ def run_study(options: RunOptions, name: str, settings: StudySettings) -> RunDir
 
     notes = (
         f"Split: stratified 80/20, seed 42 ({len(split.x_train)} / {len(split.x_test)} rows); "
-        f"{settings.seeds} seeds; {settings.epochs} epochs per strategy, batch {settings.batch_size}.\n"
+        f"{settings.seeds} seed(s); {settings.epochs} epochs per strategy, batch {settings.batch_size}.\n"
         f"Configuration: encoder 30 -> 16 -> z (latent 2), head z -> 16 -> 2, ReLU; "
         f"kl_weight {CONFIG.kl_weight}, classifier_kl_weight {CONFIG.classifier_kl_weight}, "
         f"AdamW lr {CONFIG.learning_rate}, weight decay {CONFIG.weight_decay}.\n"
