@@ -85,7 +85,7 @@ def parse_conditions(items, columns) -> dict:
 
 def run(args) -> int:
     """Carry out one ``genlab synth`` command."""
-    from genlab.quiet import device_summary
+    from genlab.quiet import device_summary, import_tensorflow
 
     command = args.synth_command
     strategy = None
@@ -95,6 +95,8 @@ def run(args) -> int:
         strategy = worker_strategy()  # under TF_CONFIG; before TensorFlow runs any operation
     if command in ("fit", "sample", "export"):
         print(f"genlab: {device_summary()}", flush=True)
+    else:  # TensorFlow is imported below all the same: without its start-up lines
+        import_tensorflow()
     from tabular.data.files import read_table, write_table
     from tabular.synthesizers import Synthesizer
 

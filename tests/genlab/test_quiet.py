@@ -1,5 +1,6 @@
 """TensorFlow's start-up chatter is filtered; `genlab list` answers without TensorFlow."""
 
+import os
 import subprocess
 import sys
 
@@ -25,3 +26,23 @@ def test_list_does_not_import_tensorflow():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "quickstart" in done.stdout
+
+
+def test_synth_evaluate_prints_no_start_up_lines(tmp_path):
+    # Catches a `genlab synth` command that imports TensorFlow before the filter (evaluate printed
+    # cudart_stub / cuInit lines while fit, sample and export did not).
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=60), "y": rng.choice(["a", "b"], 60)})
+    frame.to_csv(tmp_path / "real.csv", index=False)
+    frame.sample(frac=1.0, random_state=1).to_csv(tmp_path / "synthetic.csv", index=False)
+    code = ("import sys, genlab.cli; sys.exit(genlab.cli.main(['synth', 'evaluate', sys.argv[1], sys.argv[2], "
+            "'--target', 'y', '--out', sys.argv[3]]))")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # as a user's shell (conftest sets it)
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "real.csv"), str(tmp_path / "synthetic.csv"),
+                           str(tmp_path / "report")], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "detection AUC" in done.stdout
+    assert not [line for line in done.stderr.splitlines() if NOISE.match(line)], done.stderr
