@@ -31,7 +31,7 @@ _LAZY = {
     # data
     **dict.fromkeys(["ADULT_COLUMNS", "Augmented", "DatasetSplit", "DatasetSummary", "TabularDataset",
                      "consistency_table", "load_adult", "loans_table", "messy_constraints", "messy_table",
-                     "noisy_oversample", "read_table",
+                     "noisy_oversample", "patients_table", "read_table",
                      "smote_balance", "write_table"], "tabular.data"),
     # encoding
     **dict.fromkeys(["Encoder", "MinMaxOneHotEncoder", "ModeSpecificEncoder", "QuantileEncoder", "Span",

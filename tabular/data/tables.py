@@ -3,6 +3,9 @@
 - :func:`loans_table` — 12,000 loan applications: integer, 2-decimal float, categorical and boolean
   columns, missing values in a numeric and a categorical column, a bimodal integer and a binary
   target ``default`` that depends on several columns.
+- :func:`patients_table` — 20,000 patient records: ten numeric columns (integers, decimals, a
+  bimodal, a zero-inflated and a log-normal one), four categorical columns (one with missing
+  values) and a four-class ordinal target ``risk`` that depends on most of them.
 - :func:`consistency_table` — a rare category that always goes with one value of another column,
   and an age threshold that decides another column: what conditional sampling must keep.
 """
@@ -35,6 +38,50 @@ def loans_table(n: int = 12000, seed: int = 7) -> pd.DataFrame:
     return pd.DataFrame({"age": age, "income": income, "purpose": purpose, "amount": amount, "term": term,
                          "dependants": dependants, "employed": employed, "region": region, "credit_score": credit,
                          "default": default})
+
+
+def patients_table(n: int = 20000, seed: int = 11) -> pd.DataFrame:
+    """Patient records with a four-class target ``risk`` (``low`` < ``moderate`` < ``high`` < ``very high``).
+
+    Columns: ``age`` (18..90), ``sex``, ``bmi`` (1 decimal, rising with age), ``systolic`` and
+    ``diastolic`` blood pressure (correlated, rising with age and BMI), ``cholesterol`` (1 decimal),
+    ``glucose`` (bimodal: a diabetic group, more frequent with BMI), ``heart_rate``, ``smoker``
+    (never / former / current, by age and sex), ``region`` (7 % missing), ``insurance``,
+    ``visits`` (count, more with age and risk), ``creatinine`` (log-normal, 2 decimals) and
+    ``exercise_hours`` (zero for 35 % of the rows). ``risk`` cuts a noisy score of age, blood
+    pressure, cholesterol, glucose, smoking, BMI and exercise at its quartiles' neighbours
+    (about 30 / 30 / 25 / 15 %).
+    """
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 91, n)
+    sex = rng.choice(["F", "M"], n)
+    male = sex == "M"
+    bmi = np.round(np.clip(rng.normal(24 + 0.06 * (age - 18), 4.2, n), 15, 55), 1)
+    systolic = np.round(np.clip(95 + 0.5 * age + 0.9 * (bmi - 25) + 4 * male + rng.normal(0, 11, n), 85, 220))
+    diastolic = np.round(np.clip(0.45 * systolic + 18 + rng.normal(0, 6, n), 50, 130))
+    cholesterol = np.round(np.clip(rng.normal(170 + 0.6 * age, 32, n), 100, 360), 1)
+    diabetic = rng.random(n) < 1 / (1 + np.exp(-(-4.2 + 0.04 * age + 0.09 * (bmi - 25))))
+    glucose = np.round(np.where(diabetic, rng.normal(165, 35, n), rng.normal(92, 11, n)).clip(55, 400), 0)
+    heart_rate = np.round(np.clip(rng.normal(72 - 3 * male, 9, n), 40, 130))
+    p_smoke = 1 / (1 + np.exp(-(-1.0 + 0.4 * male - 0.01 * (age - 40))))
+    smoker = np.where(rng.random(n) < p_smoke, np.where(rng.random(n) < 0.55, "current", "former"), "never")
+    region = rng.choice(["north", "south", "east", "west", "central"], n, p=[0.25, 0.3, 0.15, 0.2, 0.1]).astype(object)
+    region[rng.random(n) < 0.07] = None
+    insurance = np.where(age >= 65, rng.choice(["public", "private"], n, p=[0.8, 0.2]),
+                         rng.choice(["public", "private", "none"], n, p=[0.35, 0.5, 0.15]))
+    creatinine = np.round(np.exp(rng.normal(-0.05 + 0.12 * male + 0.004 * (age - 50), 0.22, n)), 2)
+    exercise = np.round(np.where(rng.random(n) < 0.35, 0.0, rng.gamma(2.0, 1.6 - 0.008 * (age - 18), n)), 1)
+    score = (0.045 * (age - 50) + 0.03 * (systolic - 130) + 0.012 * (cholesterol - 200) + 0.015 * (glucose - 100)
+             + 0.9 * (smoker == "current") + 0.3 * (smoker == "former") + 0.05 * (bmi - 26) - 0.15 * exercise
+             + 0.6 * (creatinine > 1.3) + rng.normal(0, 0.6, n))
+    cuts = np.quantile(score, [0.30, 0.60, 0.85])
+    risk = np.array(["low", "moderate", "high", "very high"])[np.searchsorted(cuts, score)]
+    visits = rng.poisson(1.0 + 0.03 * (age - 18) + 1.2 * np.searchsorted(cuts, score))
+    return pd.DataFrame({"age": age, "sex": sex, "bmi": bmi, "systolic": systolic.astype(int),
+                         "diastolic": diastolic.astype(int), "cholesterol": cholesterol, "glucose": glucose.astype(int),
+                         "heart_rate": heart_rate.astype(int), "smoker": smoker, "region": region,
+                         "insurance": insurance, "visits": visits, "creatinine": creatinine,
+                         "exercise_hours": exercise, "risk": risk})
 
 
 def consistency_table(n: int = 5000, rare_share: float = 0.006, seed: int = 0) -> pd.DataFrame:
