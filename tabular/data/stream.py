@@ -185,9 +185,9 @@ class ColumnStats:
                 "missing_rate": self.missing / max(self.rows, 1)}
         if kind in NUMERIC_KINDS:
             return {**info, "min": self.low, "max": self.high, **self._precision_info(kind)}
-        if kind == "boolean":
-            keys = [str(False), str(True)]
-            categories = [False, True]
+        if kind == "boolean":  # only the values seen: sampling never makes a value the table lacks
+            keys = [k for k in (str(False), str(True)) if self.counts.get(k, 0)]
+            categories = [k == str(True) for k in keys]
         else:
             keys = sorted(self.counts)
             categories = [self.values[k] for k in keys]

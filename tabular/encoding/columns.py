@@ -284,7 +284,7 @@ def fit_column(series: pd.Series, col: str, kind: str | None, declared: bool) ->
             bad = observed[values.isna()].astype(str).unique()[:3].tolist()
             raise InvalidValueError(f"column {col!r} is declared boolean but holds {bad}; map them to True/False "
                                     "or declare the column 'categorical'")
-        categories = [False, True]
+        categories = [b for b in (False, True) if (values == b).any()]  # only what was seen: never a new value
     else:
         uniques = pd.unique(observed)
         if len(uniques) > MAX_CATEGORIES and not declared:

@@ -271,6 +271,8 @@ TINY = TVAEConfig(epochs=1, latent_dim=2, hidden=(8,), batch_size=64, prior_comp
 @given(frame=frames(min_rows=4, max_rows=24), n=st.integers(1, 30))
 @example(frame=pd.DataFrame({"c": pd.Categorical(["lo", None, "lo", None]), "x": [1.0, 2.0, 3.0, 4.0]}),
          n=5)  # kind detection raised a TypeError on a Categorical with missing values
+@example(frame=pd.DataFrame({"b": pd.array([False, None, False, None, False, None, None, False], dtype="boolean")}),
+         n=30)  # a boolean column always had a True category: True rows from a column of False and missing
 def test_synthesizer_fit_and_sample(frame, n):
     try:
         synth = Synthesizer("tvae", TINY, seed=0).fit(frame)

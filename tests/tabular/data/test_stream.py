@@ -2,6 +2,7 @@
 bounded uniform sample; bad files are refused when the source is opened."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from genlab.errors import InputShapeError
@@ -17,6 +18,7 @@ def parts(tmp_path):
     """mixed_frame(900) with a row number, as three Parquet files of 100-row groups."""
     frame = mixed_frame(900, seed=4)
     frame["row"] = np.arange(len(frame))
+    frame["flag"] = pd.array(np.where(np.arange(len(frame)) % 3 == 0, None, False), dtype="boolean")  # never True
     for i in range(3):
         frame.iloc[300 * i:300 * (i + 1)].to_parquet(tmp_path / f"part{i}.parquet", index=False, row_group_size=100)
     return tmp_path, frame
@@ -37,6 +39,8 @@ def test_scan_statistics_are_those_of_the_whole_table(parts):
                 np.testing.assert_allclose(got[key], value, rtol=1e-12, err_msg=f"{col}.{key}")
             else:
                 assert got[key] == value, f"{col}.{key}"
+    # a boolean column that never holds True has no True category (sampling made True rows)
+    assert scan.stats["flag"].info()["categories"] == [False]
 
 
 def test_reservoir_is_bounded_uniform_and_independent_of_the_chunk_size(parts):
