@@ -26,7 +26,8 @@ class CTGANConfig:
 
     Attributes:
         epochs: Training epochs (one epoch: as many rows as the frame, in batches).
-        batch_size: Rows per step; a multiple of ``pac`` (rounded down to one).
+        batch_size: Rows per step (at most an eighth of the table's rows), a multiple of ``pac``
+            (rounded down to one).
         latent_dim: Noise width.
         generator_dims: Residual block widths.
         critic_dims: Critic hidden widths.

@@ -31,6 +31,7 @@ from tabular.encoding import QuantileEncoder
 from tabular.models.diffusion import SOLVERS, TabularDiffusion, _check_steps
 from tabular.synthesizers.base import Synthesizer, check_int, register
 from tabular.synthesizers.sampler import Conditions, GraphSampler
+from tabular.synthesizers.training import batch_for
 from tabular.synthesizers.tvae import check_positive
 
 
@@ -101,8 +102,9 @@ class DiffusionConfig:
             raise unknown_name("DiffusionConfig.solver", self.solver, SOLVERS)
 
     def batch_for(self, n_rows: int) -> int:
-        """Rows per update on a table of ``n_rows`` rows: ``batch_size``, at most ``n_rows // 8``."""
-        return max(1, min(int(self.batch_size), int(n_rows) // 8))
+        """Rows per update on a table of ``n_rows`` rows: ``batch_size``, at most ``n_rows // 8``
+        (:func:`tabular.synthesizers.training.batch_for`, as every method)."""
+        return batch_for(self.batch_size, n_rows)
 
     def updates_for(self, n_rows: int) -> int:
         """Optimizer updates on a table of ``n_rows`` rows: ``updates``, at most ``updates_per_row * n_rows``."""

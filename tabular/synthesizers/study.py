@@ -39,7 +39,7 @@ class GANConfig:
 
     Attributes:
         epochs: Maximum epochs.
-        batch_size: Rows per step.
+        batch_size: Rows per step (at most an eighth of the table's rows).
         latent_dim: Noise width.
         generator_layers: Hidden specs of G (64 -> 128 -> 256 -> 512 -> 256, LeakyReLU(0.2),
             BatchNorm, dropout 0.1); G ends in a tanh layer of the encoded width.
@@ -88,7 +88,7 @@ class AEGANConfig:
 
     Attributes:
         epochs: Latent GAN epochs.
-        batch_size: Rows per step (both stages).
+        batch_size: Rows per step, both stages (at most an eighth of the table's rows).
         latent_dim: Autoencoder code width.
         ae_hidden: Encoder hidden specs (decoder mirrored).
         ae_epochs, ae_patience: Autoencoder epochs and early-stopping patience (on a 10 % validation split).

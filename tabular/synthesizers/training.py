@@ -40,6 +40,15 @@ from tabular.models.ctgan import ConditionSampler
 
 #: Rows encoded and shuffled together when a table is streamed.
 WINDOW_ROWS = 16384
+#: Every method's batch is at most ``rows // MIN_STEPS`` rows, so that an epoch of a small table
+#: makes at least this many updates (with batch 500, an 800-row table made one update per epoch:
+#: TVAE's efficacy ratio 0.85, RF detection 0.93 on 800 Adult rows; with batches of 100, 0.97 and 0.69).
+MIN_STEPS = 8
+
+
+def batch_for(batch_size: int, rows: int) -> int:
+    """``batch_size``, at most ``rows // MIN_STEPS`` (and at least 1)."""
+    return max(1, min(int(batch_size), int(rows) // MIN_STEPS))
 
 
 @dataclasses.dataclass
@@ -106,9 +115,10 @@ class TrainingData:
 
     # ------------------------------------------------------------------------------ batches
     def global_batch(self, batch_size: int, multiple: int = 1) -> int:
-        """``batch_size`` capped at the rows and rounded down to a multiple of ``multiple x replicas``."""
+        """``batch_size`` capped at ``rows // MIN_STEPS`` (:func:`batch_for`) and rounded down to a
+        multiple of ``multiple x replicas`` (at least one such multiple)."""
         unit = multiple * self.replicas
-        return max(min(batch_size, self.rows) // unit, 1) * unit
+        return max(batch_for(batch_size, self.rows) // unit, 1) * unit
 
     def steps(self, batch: int) -> int:
         """Steps per epoch: ``max(rows // batch, 1)``."""
@@ -359,4 +369,4 @@ class FitCheckpoint:
             synthesizer.save(self.final)
 
 
-__all__ = ["FitCheckpoint", "TrainingData", "WINDOW_ROWS", "as_path_source", "data_fingerprint", "fit_encoder_on_scan"]
+__all__ = ["FitCheckpoint", "MIN_STEPS", "TrainingData", "WINDOW_ROWS", "batch_for", "as_path_source", "data_fingerprint", "fit_encoder_on_scan"]

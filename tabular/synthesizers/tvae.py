@@ -32,7 +32,8 @@ class TVAEConfig:
 
     Attributes:
         epochs: Training epochs.
-        batch_size: Rows per step (capped at the number of rows).
+        batch_size: Rows per step (at most an eighth of the table's rows: a small table gets at
+            least 8 steps per epoch).
         latent_dim: Latent width.
         hidden: Encoder hidden widths (the decoder mirrors them).
         loss_factor: Reconstruction weight against the KL term.

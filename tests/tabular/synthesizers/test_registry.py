@@ -1,6 +1,7 @@
 """One suite for every registered method: fit on a mixed frame (integer, float, categorical, boolean,
 missing values), sample, conditions, save / load, checkpoints, export loaded with plain TensorFlow."""
 
+import dataclasses
 import json
 
 import keras
@@ -216,3 +217,26 @@ def test_export_refuses_bad_n_and_non_finite_noise(fitted, tmp_path):
     noise[1, 0] = np.nan
     with pytest.raises(tf.errors.InvalidArgumentError, match="noise must be finite"):
         loaded.decode_noise(noise=tf.constant(noise), seed=seed)
+
+
+class _StepsPerEpoch(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.steps = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.steps.append(0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps[-1] += 1
+
+
+@pytest.mark.parametrize("method", ["tvae", "ctgan", "gan"])
+def test_a_small_table_gets_several_steps_per_epoch(method, frame):
+    # With batch 500, an 800-row table made one update per epoch (the batch was only capped at the
+    # rows): TVAE's efficacy ratio fell to 0.85 on 800 Adult rows. Every method's batch is now at most
+    # an eighth of the rows, so each epoch of the 400-row frame makes 8 steps (batch 50).
+    counter = _StepsPerEpoch()
+    config = dataclasses.replace(TINY[method], batch_size=500, epochs=1)
+    Synthesizer(method, config, seed=0).fit(frame, callbacks=[counter])
+    assert counter.steps[-1] == 8, counter.steps
