@@ -422,11 +422,12 @@ def resumable_fit(model, fit, x, y=None, *, checkpoint_dir: str | os.PathLike, e
     callbacks = list(callbacks or [])
     backup = EpochBackup(stage, stateful=[c for c in callbacks if is_stateful(c)], write=checkpoint.write)
     checkpoint.start()
-    if arrays is None:
-        history = fit(x, epochs=epochs, callbacks=[*callbacks, backup], **kwargs)
+    callbacks.append(backup)
+    if arrays is None:  # shuffle=False: a dataset brings its own order (Keras would warn otherwise)
+        history = fit(x, epochs=epochs, callbacks=callbacks, shuffle=False, **kwargs)
     else:
         dataset, steps = epoch_batches(arrays, batch_size, seed, finished_epochs(stage), epochs, shuffle)
-        history = fit(dataset, epochs=epochs, steps_per_epoch=steps, callbacks=[*callbacks, backup], **kwargs)
+        history = fit(dataset, epochs=epochs, steps_per_epoch=steps, callbacks=callbacks, shuffle=False, **kwargs)
     history.history = {k: list(v) for k, v in backup.history.items()}
     history.epoch = list(range(max((len(v) for v in backup.history.values()), default=0)))
     return history
