@@ -129,6 +129,9 @@ class Autoencoder(GuardedFit, keras.Model):
         super().__init__(**kwargs)
         self.encoder, self.decoder = encoder, decoder
         self.latent_dim = int(encoder.output_shape[-1])
+        # The functional sub-models are built: so is the wrapper (a resumed fit loads weights
+        # into it before its first batch).
+        self.built = True
 
     def call(self, x, training=False):
         return self.decoder(self.encoder(x, training=training), training=training)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import time
 
 import pandas as pd
@@ -177,6 +178,7 @@ def run_study(options: RunOptions, name: str, settings: StudySettings) -> RunDir
     generative = [r for r in table if r["model"] != "real_vs_real"]
     best = max(generative, key=lambda r: (r["efficacy_ratio"] or 0.0) - (r["detection_auc"] or 1.0))
     # seed 0 of the best: loaded from its checkpoint (finished), not trained again
+    shutil.rmtree(run.export, ignore_errors=True)  # left by a run stopped after its export
     fit_synthesizer(best["model"], best["augmentation"], train, 0, settings, run).export(run.export)
     print(f"exported {best['model']} / {best['augmentation']} (seed 0) to {run.export}: sample(n, seed) -> rows")
 
