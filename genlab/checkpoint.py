@@ -167,6 +167,9 @@ class EpochBackup(keras.callbacks.BackupAndRestore):
                                   f"{len(rng)}; it was written by another model: delete the folder")
         for i, variable in enumerate(rng):
             variable.assign(arrays[f"rng_{i}"])
+        if len(state["callbacks"]) != len(self.stateful):
+            raise SavedStateError(f"{self.path}: the backup holds the state of {len(state['callbacks'])} stateful "
+                                  f"callback(s), this fit has {len(self.stateful)}; resume with the same callbacks")
         for i, callback in enumerate(self.stateful):
             self._restore_callback(i, callback, state["callbacks"][i], arrays)
         self.history = {k: list(v) for k, v in state["history"].items()}
@@ -237,7 +240,6 @@ class EpochBackup(keras.callbacks.BackupAndRestore):
             else:
                 values[name] = value.item() if isinstance(value, np.generic) else value
         return values
-
 
 
 def is_stateful(callback) -> bool:
@@ -413,7 +415,9 @@ def resumable_fit(model, fit, x, y=None, *, checkpoint_dir: str | os.PathLike, e
         data = {"dataset": str(x.element_spec), "cardinality": int(x.cardinality())}
         arrays = None
     else:
-        arrays = (x,) if y is None else (x, y)
+        if x is None:
+            raise ConfigError("fit with checkpoint_dir needs x: arrays (and y), or a tf.data.Dataset")
+        arrays = tuple(np.asarray(a) for a in ((x,) if y is None else (x, y)))
         data = array_fingerprint(*arrays)
     arguments = {"model": model_fingerprint(model), "data": data, "epochs": int(epochs), "batch_size": batch_size,
                  "shuffle": bool(shuffle), "seed": int(seed)}
@@ -434,4 +438,5 @@ def resumable_fit(model, fit, x, y=None, *, checkpoint_dir: str | os.PathLike, e
 
 
 __all__ = ["CALLBACK_STATE", "EpochBackup", "FitCheckpoint", "STATE_FILE", "array_fingerprint", "epoch_batches",
-           "finished_epochs", "fit_finished", "is_stateful", "model_fingerprint", "read_backup", "resumable_fit", "resume_epoch"]
+           "finished_epochs", "fit_finished", "is_stateful", "model_fingerprint", "read_backup", "resumable_fit",
+           "resume_epoch"]
