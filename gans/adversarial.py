@@ -49,6 +49,12 @@ class AdversarialModel(GuardedFit, keras.Model):
     concatenates the one-hot label to the generator noise and to the critic input (as constant
     extra channels for images); give ``fit`` ``(x, y)`` with integer or one-hot ``y``.
 
+    ``fit(x, ..., checkpoint_dir=DIR)`` is resumable (:class:`genlab.callbacks.GuardedFit`): every
+    finished epoch is backed up in ``DIR`` (networks, both optimizers, the noise stream), a fit
+    started again with the same arguments resumes after the last finished epoch with the batches
+    of an uninterrupted fit (epoch orders drawn from ``(seed, epoch)``), and a finished fit is
+    restored, not retrained.
+
     Losses are scaled for ``tf.distribute`` (:func:`genlab.distribute.scale_for_replicas`) before
     the gradients are taken; the trackers log the unscaled batch means. The logged metrics are the
     class attribute ``METRIC_NAMES`` (``d_loss``, ``g_loss`` here); a subclass that returns more

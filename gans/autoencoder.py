@@ -129,6 +129,9 @@ class Autoencoder(GuardedFit, keras.Model):
         super().__init__(**kwargs)
         self.encoder, self.decoder = encoder, decoder
         self.latent_dim = int(encoder.output_shape[-1])
+        # The functional sub-models are built: so is the wrapper (a resumed fit loads weights
+        # into it before its first batch).
+        self.built = True
 
     def call(self, x, training=False):
         return self.decoder(self.encoder(x, training=training), training=training)
@@ -290,6 +293,10 @@ class LatentGAN(GuardedFit, keras.Model):
     def fit(self, x=None, y=None, **kwargs):
         """``keras.Model.fit`` on samples; adapts the code statistics on array ``x`` first if needed.
 
+        ``checkpoint_dir=DIR`` makes the fit resumable (:class:`genlab.callbacks.GuardedFit`): every
+        finished epoch is backed up in ``DIR``, the same fit started again resumes after the last
+        one, and a finished fit is restored without training.
+
         Raises:
             NotFittedError: ``x`` is a dataset and :meth:`adapt` was not called.
             InputShapeError: Array ``x`` does not match the encoder's input shape.
@@ -302,6 +309,10 @@ class LatentGAN(GuardedFit, keras.Model):
                                      "tf.data.Dataset call adapt(x) first (arrays or a finite dataset)")
             self.adapt(x)
         return super().fit(x, y, **kwargs)
+
+    def checkpoint_seed(self) -> int:
+        """Seed of the epoch orders of a resumable fit (``fit(..., checkpoint_dir=)``): the wrapped model's."""
+        return self.gan.checkpoint_seed()
 
     def train_step(self, data):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)

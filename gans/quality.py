@@ -136,6 +136,14 @@ class QualityTracker(keras.callbacks.Callback):
         self.history: list[dict] = []
         self.seconds = 0.0
 
+    def backup_state(self) -> dict:
+        """The per-epoch records, kept by :class:`genlab.checkpoint.EpochBackup`: a resumed fit's
+        ``history`` holds the epochs before the stop too (``seconds`` counts this process only)."""
+        return {"history": self.history}
+
+    def restore_state(self, state: dict) -> None:
+        self.history = list(state["history"])
+
     def on_epoch_end(self, epoch, logs=None):
         start = time.perf_counter()
         row = sample_quality(self.model, self.classifier, self.real01, self.n, self.image_range)

@@ -152,14 +152,20 @@ def fit_inputs(name: str, x01, y=None):
 
 
 def train_autoencoder(x01, epochs: int = 3, code_dim: int = CODE_DIM, batch_size: int = 128,
-                      verbose: int = 2) -> Autoencoder:
+                      verbose: int = 2, checkpoint_dir=None) -> Autoencoder:
     """Conv autoencoder (32-64 conv + BatchNorm, code ``code_dim``) trained with BCE on ``[0, 1]`` images.
 
     Adam(1e-3); 28x28x1 input.
+
+    Args:
+        checkpoint_dir: Folder of the resumable state of the fit (``None``: not resumable); the
+            same call started again resumes after the last finished epoch, or restores the
+            finished autoencoder without training (:class:`genlab.callbacks.GuardedFit`).
     """
     ae = conv_autoencoder((28, 28, 1), latent_dim=code_dim)
     ae.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy")
-    ae.fit(x01, x01, epochs=positive_int("epochs", epochs), batch_size=batch_size, verbose=verbose)
+    ae.fit(x01, x01, epochs=positive_int("epochs", epochs), batch_size=batch_size, verbose=verbose,
+           checkpoint_dir=checkpoint_dir)
     return ae
 
 

@@ -67,10 +67,12 @@ class StopOnNonFinite(keras.callbacks.Callback):
         self.last_finite: dict = {}
 
     def on_train_begin(self, logs=None):
-        self._good = [w.numpy().copy() for w in self.model.weights]
+        self._good = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
+        if self._good is None:  # here, not at train begin: a resumed fit has restored its weights by now
+            self._good = [w.numpy().copy() for w in self.model.weights]
 
     def on_train_batch_end(self, batch, logs=None):
         bad = {k: v for k, v in (logs or {}).items() if _not_finite(v)}
@@ -106,10 +108,32 @@ def _not_finite(value) -> bool:
 
 class GuardedFit:
     """Mixin for ``keras.Model`` subclasses: ``fit`` adds :class:`StopOnNonFinite` to the callbacks
-    unless one is given (``guard=False`` turns it off)."""
+    unless one is given (``guard=False`` turns it off), and resumes from ``checkpoint_dir``.
 
-    def fit(self, *args, callbacks=None, guard: bool = True, **kwargs):
+    ``fit(x, y, ..., checkpoint_dir=DIR)`` (:func:`genlab.checkpoint.resumable_fit`) backs up every
+    finished epoch in ``DIR`` (weights, optimizers, random streams, epoch, stateful callbacks); the
+    same fit started again resumes after the last finished epoch, with the batches an uninterrupted
+    fit would have seen (epoch ``e``'s order is drawn from ``(seed, e)``, ``seed`` being
+    :meth:`checkpoint_seed`), and a finished fit is restored without training. A folder written by
+    a fit with other arguments (data, epochs, batch size, model, optimizers) is refused with
+    :class:`~genlab.errors.PathExistsError`.
+    """
+
+    def fit(self, *args, callbacks=None, guard: bool = True, checkpoint_dir=None, **kwargs):
         callbacks = list(callbacks or [])
         if guard and not any(isinstance(c, StopOnNonFinite) for c in callbacks):
             callbacks.append(StopOnNonFinite())
-        return super().fit(*args, callbacks=callbacks, **kwargs)
+        if checkpoint_dir is None:
+            return super().fit(*args, callbacks=callbacks, **kwargs)
+        from genlab.checkpoint import resumable_fit
+
+        names = ("x", "y", "batch_size", "epochs", "verbose")
+        kwargs.update(zip(names, args))
+        return resumable_fit(self, super().fit, kwargs.pop("x", None), kwargs.pop("y", None),
+                             checkpoint_dir=checkpoint_dir, callbacks=callbacks, seed=self.checkpoint_seed(),
+                             **kwargs)
+
+    def checkpoint_seed(self) -> int:
+        """Seed of the epoch orders of a resumable fit: the model's ``seed`` attribute (0 without one)."""
+        seed = getattr(self, "seed", None)
+        return 0 if seed is None else int(seed)

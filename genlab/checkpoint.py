@@ -23,18 +23,28 @@ For exact resumption the data of epoch ``e`` must depend only on ``e`` (e.g. a s
 Under ``MultiWorkerMirroredStrategy`` every worker restores from the same folder (a shared
 filesystem on a real cluster) and only the chief writes (``write=genlab.distribute.is_chief()``).
 
+Above the backup, :class:`FitCheckpoint` is the folder of one resumable fit: the fit's arguments
+(``fit.json``, compared when the fit is started again: a checkpoint of other arguments is refused)
+and one backup folder per training stage. :func:`epoch_batches` serves arrays in batches whose
+order in epoch ``e`` is drawn from ``(seed, e)`` only, and :func:`resumable_fit` puts the three
+together for the ``fit(..., checkpoint_dir=...)`` of every genlab Keras model
+(:class:`genlab.callbacks.GuardedFit`).
+
 Example:
     >>> backup = EpochBackup("ckpt/fit")
     >>> model.fit(dataset, epochs=100, callbacks=[early_stopping, backup])   # the backup last
     >>> # killed, started again with the same arguments: resumes after the last finished epoch
+    >>> model.fit(x, y, epochs=100, checkpoint_dir="ckpt/vaec")  # a genlab model does all of it
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import uuid
 from pathlib import Path
+from typing import Sequence
 
 import keras
 import numpy as np
@@ -91,6 +101,8 @@ def _rng_variables(model) -> list:
 
 
 def _callback_key(callback) -> str | None:
+    if callable(getattr(callback, "backup_state", None)):
+        return "backup_state"
     for cls in type(callback).__mro__:
         if cls.__name__ in CALLBACK_STATE:
             return cls.__name__
@@ -106,7 +118,8 @@ class EpochBackup(keras.callbacks.BackupAndRestore):
     Args:
         backup_dir: Folder of the backups (created on the first save; used by nothing else).
         stateful: Callbacks whose counters to keep (``EarlyStopping`` and subclasses,
-            ``ReduceLROnPlateau``); others raise.
+            ``ReduceLROnPlateau``, and any callback with ``backup_state()`` returning JSON and
+            ``restore_state(state)``); others raise.
         write: Write backups (``False`` on the non-chief workers of a multi-worker fit: they restore
             from the chief's backups and write nothing).
         delete_checkpoint: Remove the folder when the fit ends (default ``False``: keep it, marked
@@ -154,6 +167,9 @@ class EpochBackup(keras.callbacks.BackupAndRestore):
                                   f"{len(rng)}; it was written by another model: delete the folder")
         for i, variable in enumerate(rng):
             variable.assign(arrays[f"rng_{i}"])
+        if len(state["callbacks"]) != len(self.stateful):
+            raise SavedStateError(f"{self.path}: the backup holds the state of {len(state['callbacks'])} stateful "
+                                  f"callback(s), this fit has {len(self.stateful)}; resume with the same callbacks")
         for i, callback in enumerate(self.stateful):
             self._restore_callback(i, callback, state["callbacks"][i], arrays)
         self.history = {k: list(v) for k, v in state["history"].items()}
@@ -163,6 +179,9 @@ class EpochBackup(keras.callbacks.BackupAndRestore):
         model._initial_epoch = self.params.get("epochs", state["epoch"]) if state.get("finished") else state["epoch"]
 
     def _restore_callback(self, i: int, callback, values: dict, arrays) -> None:
+        if _callback_key(callback) == "backup_state":
+            callback.restore_state(values["state"])
+            return
         for name, value in values.items():
             if value == "__array__":
                 value = arrays[f"cb{i}_{name}"]
@@ -208,6 +227,8 @@ class EpochBackup(keras.callbacks.BackupAndRestore):
 
     @staticmethod
     def _callback_state(i: int, callback, arrays: dict) -> dict:
+        if _callback_key(callback) == "backup_state":
+            return {"state": callback.backup_state()}
         values = {}
         for name in CALLBACK_STATE[_callback_key(callback)]:
             value = getattr(callback, name, None)
@@ -221,4 +242,201 @@ class EpochBackup(keras.callbacks.BackupAndRestore):
         return values
 
 
-__all__ = ["CALLBACK_STATE", "EpochBackup", "STATE_FILE", "finished_epochs", "fit_finished", "read_backup"]
+def is_stateful(callback) -> bool:
+    """Whether :class:`EpochBackup` can keep the state of ``callback`` (see ``stateful``)."""
+    return _callback_key(callback) is not None
+
+
+class FitCheckpoint:
+    """The checkpoint folder of one resumable fit: its arguments and one backup folder per stage.
+
+    Layout: ``fit.json`` (the arguments a resumed fit must share with the one that wrote the
+    folder) and one :class:`EpochBackup` folder per training stage (:meth:`stage`). Built when a
+    fit starts: a folder written by a fit with other arguments, or holding something else, is
+    refused before anything is trained or written.
+
+    Args:
+        directory: The folder (created by :meth:`start`).
+        arguments: What identifies the fit (JSON: data fingerprint, epochs, seeds, configuration...).
+        write: Whether this process writes (``False`` on non-chief workers).
+
+    Raises:
+        PathExistsError: ``directory`` is a file, a folder holding something else, or the checkpoint
+            of a fit with other arguments (the message names them).
+    """
+
+    FILE = "fit.json"
+
+    def __init__(self, directory: str | os.PathLike, arguments: dict, write: bool = True):
+        from genlab.errors import PathExistsError
+
+        self.path, self.write = Path(directory), bool(write)
+        self.arguments = json.loads(json.dumps(arguments, default=str))
+        if not self.path.exists():
+            return
+        saved = self.path / self.FILE
+        if not self.path.is_dir() or (not saved.is_file() and any(self.path.iterdir())):
+            raise PathExistsError(f"checkpoint_dir {self.path} exists and is not a fit checkpoint; give a new or "
+                                  "empty folder")
+        if saved.is_file():
+            previous = json.loads(saved.read_text())["arguments"]
+            changed = sorted(k for k in set(previous) | set(self.arguments) if previous.get(k) != self.arguments.get(k))
+            if changed:
+                raise PathExistsError(f"checkpoint_dir {self.path} holds the checkpoint of a fit with other {changed}; "
+                                      "resume with the same arguments and data, or give a new folder (or delete it "
+                                      "to start over)")
+
+    def stage(self, name: str) -> Path:
+        """The backup folder of training stage ``name``."""
+        return self.path / name
+
+    def start(self) -> None:
+        """Write ``fit.json`` (in one rename) unless it is there; call it once the input is checked."""
+        if not self.write or (self.path / self.FILE).is_file():
+            return
+        self.path.mkdir(parents=True, exist_ok=True)
+        tmp = self.path / f".{self.FILE}.{uuid.uuid4().hex[:8]}.tmp"
+        tmp.write_text(json.dumps({"format": 1, "arguments": self.arguments}, indent=1) + "\n")
+        os.replace(tmp, self.path / self.FILE)
+
+
+def epoch_batches(arrays: Sequence[np.ndarray], batch: int, seed: int, first_epoch: int, epochs: int,
+                  shuffle: bool = True, drop_remainder: bool = False) -> tuple:
+    """``(dataset, steps)``: aligned ``arrays`` batched, every row once per epoch, epochs ``first_epoch..``.
+
+    The order of epoch ``e`` is a permutation drawn from ``(seed, e)`` only (the row order when
+    ``shuffle`` is false), so a fit resumed at epoch ``e`` sees the batches an uninterrupted fit
+    saw. Give ``fit`` the dataset with ``steps_per_epoch=steps``: one iterator runs through all
+    the epochs. A finished fit (``first_epoch == epochs``) still yields its last epoch: Keras may
+    look at one batch before it trains (or not).
+
+    Args:
+        arrays: Arrays of the same length (features, labels...).
+        batch: Batch size.
+        seed: Seed of the epoch orders.
+        first_epoch: The epoch the fit starts at.
+        epochs: Epochs of the fit.
+        shuffle: Draw each epoch's order (``False``: the rows in order every epoch).
+        drop_remainder: Drop the last partial batch of an epoch (``False``: keep it, as Keras does).
+    """
+    arrays = tuple(np.asarray(a) for a in arrays)
+    n = len(arrays[0])
+    steps = max(n // batch if drop_remainder else -(-n // batch), 1)
+
+    def generate():
+        for epoch in range(min(first_epoch, epochs - 1), epochs):
+            order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle else np.arange(n)
+            for step in range(steps):
+                rows = order[step * batch:(step + 1) * batch]
+                yield tuple(a[rows] for a in arrays)
+
+    import tensorflow as tf
+
+    shape = (batch,) if drop_remainder else (None,)
+    spec = tuple(tf.TensorSpec(shape + a.shape[1:], tf.as_dtype(a.dtype)) for a in arrays)
+    return tf.data.Dataset.from_generator(generate, output_signature=spec).prefetch(4), steps
+
+
+def array_fingerprint(*arrays) -> dict:
+    """What identifies training arrays: their shapes, dtypes and a digest of their bytes."""
+    digest = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        digest.update(f"{a.shape}{a.dtype.str}".encode())
+        digest.update(memoryview(a).cast("B"))
+    return {"shapes": [list(np.shape(a)) for a in arrays], "sha256": digest.hexdigest()}
+
+
+def _plain(value):
+    """A configuration without auto-generated names (``adam_3`` in one process is ``adam`` in the next)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if k not in ("name", "module", "registered_name")}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def model_fingerprint(model) -> dict:
+    """What identifies a compiled Keras model for a resumed fit: its class, weight shapes, own
+    configuration (nested networks are known by their weight shapes) and compile configuration."""
+    config = {k: v for k, v in model.get_config().items()
+              if k not in ("trainable", "dtype") and not (isinstance(v, dict) and "class_name" in v)}
+    compiled = model.get_compile_config() if getattr(model, "compiled", False) else None
+    return _plain({"class": type(model).__name__, "weights": [list(v.shape) for v in model.weights],
+                   "config": json.loads(json.dumps(config, default=str)),
+                   "compile": json.loads(json.dumps(compiled, default=str))})
+
+
+def resume_epoch(checkpoint_dir: str | os.PathLike | None) -> int:
+    """The epoch a :func:`resumable_fit` in ``checkpoint_dir`` starts at (its epochs when finished, 0
+    without a checkpoint): ``epochs - resume_epoch(dir)`` epochs are trained by the next call."""
+    return 0 if checkpoint_dir is None else finished_epochs(Path(checkpoint_dir) / "train")
+
+
+#: ``fit`` arguments :func:`resumable_fit` cannot keep apart from the epochs it serves.
+_NOT_RESUMABLE = ("validation_split", "sample_weight", "class_weight", "steps_per_epoch", "initial_epoch")
+
+
+def resumable_fit(model, fit, x, y=None, *, checkpoint_dir: str | os.PathLike, epochs: int = 1,
+                  batch_size: int | None = None, shuffle: bool = True, callbacks=(), seed: int = 0, **kwargs):
+    """``fit`` (a model's ``keras.Model.fit``) made resumable in ``checkpoint_dir``.
+
+    A :class:`FitCheckpoint` holds the fit's arguments (model, compile configuration, data
+    fingerprint, ``epochs``, ``batch_size``, ``shuffle``, ``seed``) and the :class:`EpochBackup`
+    of its one stage (``train/``, last in the callbacks, keeping the state of every stateful
+    callback given). Array input is served by :func:`epoch_batches`: epoch ``e``'s order comes
+    from ``(seed, e)``, so a resumed fit ends with the weights of an uninterrupted one. A
+    ``tf.data.Dataset`` is passed through: the fit resumes at the right epoch with the restored
+    weights, optimizers and random streams, but the dataset's epochs after the restart are its
+    first iterations again (bit-exact only if the dataset's epochs do not depend on how often it
+    was iterated), and it is known by its element spec and cardinality only.
+
+    Returns:
+        The ``History`` of ``fit``, holding every finished epoch's logs (the restored ones too).
+
+    Raises:
+        ConfigError: An argument it cannot resume (``validation_split``, ``sample_weight``,
+            ``class_weight``, ``steps_per_epoch``, ``initial_epoch``).
+        PathExistsError: ``checkpoint_dir`` holds the checkpoint of a fit with other arguments.
+    """
+    import tensorflow as tf
+
+    from genlab.distribute import is_chief
+    from genlab.errors import ConfigError
+
+    given = sorted(k for k in _NOT_RESUMABLE if k in kwargs and kwargs[k] is not None
+                   and not (isinstance(kwargs[k], (int, float)) and kwargs[k] == 0))
+    if given:
+        raise ConfigError(f"fit with checkpoint_dir serves the epochs itself and cannot resume with {given}; "
+                          "drop them (or drop checkpoint_dir)")
+    kwargs = {k: v for k, v in kwargs.items() if k not in _NOT_RESUMABLE}
+    batch_size = 32 if batch_size is None else int(batch_size)
+    if isinstance(x, tf.data.Dataset):
+        data = {"dataset": str(x.element_spec), "cardinality": int(x.cardinality())}
+        arrays = None
+    else:
+        if x is None:
+            raise ConfigError("fit with checkpoint_dir needs x: arrays (and y), or a tf.data.Dataset")
+        arrays = tuple(np.asarray(a) for a in ((x,) if y is None else (x, y)))
+        data = array_fingerprint(*arrays)
+    arguments = {"model": model_fingerprint(model), "data": data, "epochs": int(epochs), "batch_size": batch_size,
+                 "shuffle": bool(shuffle), "seed": int(seed)}
+    checkpoint = FitCheckpoint(checkpoint_dir, arguments, write=is_chief(model.distribute_strategy))
+    stage = checkpoint.stage("train")
+    callbacks = list(callbacks or [])
+    backup = EpochBackup(stage, stateful=[c for c in callbacks if is_stateful(c)], write=checkpoint.write)
+    checkpoint.start()
+    callbacks.append(backup)
+    if arrays is None:  # shuffle=False: a dataset brings its own order (Keras would warn otherwise)
+        history = fit(x, epochs=epochs, callbacks=callbacks, shuffle=False, **kwargs)
+    else:
+        dataset, steps = epoch_batches(arrays, batch_size, seed, finished_epochs(stage), epochs, shuffle)
+        history = fit(dataset, epochs=epochs, steps_per_epoch=steps, callbacks=callbacks, shuffle=False, **kwargs)
+    history.history = {k: list(v) for k, v in backup.history.items()}
+    history.epoch = list(range(max((len(v) for v in backup.history.values()), default=0)))
+    return history
+
+
+__all__ = ["CALLBACK_STATE", "EpochBackup", "FitCheckpoint", "STATE_FILE", "array_fingerprint", "epoch_batches",
+           "finished_epochs", "fit_finished", "is_stateful", "model_fingerprint", "read_backup", "resumable_fit",
+           "resume_epoch"]

@@ -7,6 +7,15 @@ Each experiment writes into one run directory (default ``runs/output/NAME-<times
     tensorboard/   TensorBoard logs (``tensorboard --logdir <run dir>/tensorboard``)
     plots/         PNG figures
     export/        SavedModels, where the experiment exports one
+
+A long run resumes. It gives :class:`RunDir` its ``arguments`` (``run.json``: a run started again
+into the same directory with other ones is refused), saves the record of every part it finishes
+(a model, a seed) with :meth:`RunDir.finish` (``parts/<part>.json``, written in one rename) and
+trains the part in progress with ``checkpoint_dir=run.checkpoint_dir(part)``
+(``checkpoints/<part>/``). Started again after a kill, it takes the records of the finished parts
+(:meth:`RunDir.finished`) instead of training them again and resumes the interrupted part from
+its last finished epoch. ``results.json`` is written last: the command line refuses a run
+directory that holds one (a finished run).
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import datetime as _dt
 import json
 import math
 import os
+import uuid
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -88,17 +98,66 @@ class RunDir:
     Args:
         name: Run name, used in the default directory name.
         out: Explicit directory; created if missing.
+        arguments: What a resumed run must share with the one that started the directory (JSON:
+            epochs, seeds, quick...), kept in ``run.json``; ``None`` keeps and checks nothing.
+
+    Raises:
+        PathExistsError: ``out`` is a file, or holds a run started with other ``arguments``.
     """
 
-    def __init__(self, name: str, out: str | os.PathLike | None = None):
+    RUN_FILE = "run.json"
+
+    def __init__(self, name: str, out: str | os.PathLike | None = None, arguments: Mapping | None = None):
         if out is None:
             stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             out = DEFAULT_OUTPUT / f"{name}-{stamp}"
         self.path = Path(out)
         if self.path.exists() and not self.path.is_dir():
             raise PathExistsError(f"run directory {self.path} is a file; give a folder for the run's outputs")
+        if arguments is not None:
+            self._check_arguments(name, json.loads(json.dumps(dict(arguments), default=_json_default)))
         self.path.mkdir(parents=True, exist_ok=True)
         self.name = name
+        if arguments is not None and not (self.path / self.RUN_FILE).is_file():
+            _write_atomic(self.path / self.RUN_FILE, {"run": name, "arguments": self.arguments})
+
+    def _check_arguments(self, name: str, arguments: dict) -> None:
+        self.arguments = arguments
+        path = self.path / self.RUN_FILE
+        if not path.is_file():
+            return
+        previous = json.loads(path.read_text())
+        old = previous.get("arguments", {})
+        changed = sorted(k for k in set(old) | set(arguments) if old.get(k) != arguments.get(k))
+        if previous.get("run") != name or changed:
+            what = ", ".join(f"{k} {old.get(k)!r} (now {arguments.get(k)!r})" for k in changed)
+            raise PathExistsError(f"run directory {self.path} holds a {previous.get('run')} run started with other "
+                                  f"arguments: {what or 'another run'}; start it again with the same options "
+                                  "(--seeds, --epochs, --quick) to resume it, or give a new --out")
+
+    # ------------------------------------------------------------------------------ resumption
+    def _part_file(self, part: str) -> Path:
+        return self.path / "parts" / f"{part}.json"
+
+    def finished(self, part: str):
+        """The record :meth:`finish` saved for ``part`` (``None`` when the part has not finished)."""
+        path = self._part_file(part)
+        return json.loads(path.read_text())["record"] if path.is_file() else None
+
+    def finish(self, part: str, record):
+        """Save the record of a finished ``part`` (JSON, in one rename); return it.
+
+        A run started again into this directory takes it from :meth:`finished` instead of doing
+        the part again.
+        """
+        path = self._part_file(part)
+        path.parent.mkdir(exist_ok=True)
+        _write_atomic(path, {"part": part, "record": record})
+        return json.loads(path.read_text())["record"]  # what a resumed run will read
+
+    def checkpoint_dir(self, part: str) -> Path:
+        """The checkpoint folder of ``part``'s fits (``checkpoints/<part>``; give it as ``checkpoint_dir``)."""
+        return self.path / "checkpoints" / part
 
     @property
     def tensorboard(self) -> Path:
@@ -116,15 +175,18 @@ class RunDir:
 
     def write_results(self, rows: Sequence[Mapping], title: str, columns: Sequence[str] | None = None,
                       notes: str = "") -> tuple[Path, Path]:
-        """Write ``results.json`` (the rows) and ``results.md`` (title, table, notes)."""
+        """Write ``results.md`` (title, table, notes), then ``results.json`` (the rows; in one rename,
+        last: its presence marks a finished run)."""
         rows = [dict(r) for r in rows]
-        json_path = self.path / "results.json"
-        json_path.write_text(json.dumps(rows, indent=2, default=_json_default) + "\n")
         md = f"# {title}\n\n{markdown_table(rows, columns)}\n"
         if notes:
             md += f"\n{notes.strip()}\n"
         md_path = self.path / "results.md"
         md_path.write_text(md)
+        json_path = self.path / "results.json"
+        tmp = json_path.with_name(f".results.json.{uuid.uuid4().hex[:8]}.tmp")
+        tmp.write_text(json.dumps(rows, indent=2, default=_json_default) + "\n")
+        os.replace(tmp, json_path)
         return md_path, json_path
 
     def report(self, rows: Sequence[Mapping], title: str, columns: Sequence[str] | None = None,
@@ -146,6 +208,15 @@ class RunDir:
             print(f"plots:       {self.path / 'plots'}")
         if self.export.exists():
             print(f"export:      {self.export}")
+
+
+def _write_atomic(path: Path, value) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    with open(tmp, "w") as fh:
+        fh.write(json.dumps(value, indent=1, default=_json_default) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
 
 
 def _json_default(value):

@@ -90,6 +90,13 @@ class FigureLogger(keras.callbacks.Callback):
         self._writer.flush()
         self.logged_epochs.append(epoch)
 
+    def backup_state(self) -> dict:
+        """The epochs drawn so far, kept by :class:`genlab.checkpoint.EpochBackup` across a resumed fit."""
+        return {"logged_epochs": self.logged_epochs, "last_epoch": self._last_epoch}
+
+    def restore_state(self, state: dict) -> None:
+        self.logged_epochs, self._last_epoch = list(state["logged_epochs"]), int(state["last_epoch"])
+
     def on_epoch_end(self, epoch, logs=None):
         self._last_epoch = epoch + 1
         if self.epochs is None or self._last_epoch in self.epochs:

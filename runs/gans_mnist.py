@@ -22,6 +22,12 @@ epoch on 4,096 images. Plots: per-model sample grids from fixed noise every epoc
 TensorBoard), 10 samples per digit from the conditional model, interpolation strips in noise and
 latent space, the quality per epoch. Needs ``--data-dir`` (a folder with ``mnist.npz``) unless
 keras can download MNIST.
+
+Resumes: started again with the same ``--out`` (and ``--seeds`` / ``--epochs`` / ``--quick``) after
+a kill, it keeps the row of every (model, seed) that finished (``parts/<model>-seed<k>.json``;
+seed 0's models are restored from their checkpoints, not retrained, for the plots and exports) and
+resumes the fit in progress from its last finished epoch (``checkpoints/<model>-seed<k>/``; the
+autoencoder of ``latent_wgan`` in ``checkpoints/autoencoder-seed<k>/``).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from gans.interpolation import generator_path, latent_path, plot_strips
 from gans.metrics import classifier_frechet_distance, metric_classifier
 from gans.quality import QualityTracker, plot_quality, sample_quality, to_unit
 from genlab import data
+from genlab.checkpoint import resume_epoch
 from genlab.runner import RunDir, RunOptions, aggregate
 from genlab.seeding import set_seed
 from genlab.tensorboard import scalar_callback
@@ -54,7 +61,9 @@ TARGET_ACCURACY = 0.97
 
 def main(options: RunOptions) -> RunDir:
     names = options.select(MODELS)  # before anything is written: a wrong --only fails fast
-    run = RunDir("gans_mnist", options.out)
+    epochs_of = {name: options.epochs or (1 if options.quick else EPOCHS[name]) for name in EPOCHS}
+    run = RunDir("gans_mnist", options.out,
+                 arguments={"seeds": options.seeds or 1, "epochs": epochs_of, "quick": options.quick})
     split = data.mnist(options.data_dir)
     x01, y = split.x_train, split.y_train
     if options.quick:
@@ -71,17 +80,18 @@ def main(options: RunOptions) -> RunDir:
     fd_track = classifier_frechet_distance(classifier, test01[:n_track], split.x_train[-n_track:])
     records, strips, titles, histories = [], [], [], {}
     for seed in range(options.seeds or 1):
-        set_seed(seed)
         ae = None
-        if "latent_wgan" in names:
-            ae_epochs = options.epochs or (1 if options.quick else EPOCHS["autoencoder"])
-            start = time.perf_counter()
-            ae = zoo.train_autoencoder(x01, ae_epochs)
-            ae_seconds = time.perf_counter() - start
         for name in names:
-            set_seed(seed)
+            part = f"{name}-seed{seed}"
+            row = run.finished(part)
+            if row is not None and seed != 0:  # finished before a stop: its row, no training
+                records.append(row)
+                continue
             spec = zoo.entry(name)
-            epochs = options.epochs or (1 if options.quick else EPOCHS[name])
+            epochs = epochs_of[name]
+            if spec.latent and ae is None:
+                ae, ae_seconds = autoencoder(run, x01, seed, epochs_of["autoencoder"])
+            set_seed(seed)
             model = zoo.build(name, ae)
             x, labels = zoo.fit_inputs(name, x01, y)
             tb = run.tensorboard / name / f"seed{seed}"
@@ -89,22 +99,28 @@ def main(options: RunOptions) -> RunDir:
                                       png_dir=run.plots / name if seed == 0 else None,
                                       value_range=spec.image_range)
             tracker = QualityTracker(classifier, test01, n_track, spec.image_range, tb / "quality", name=name)
+            trained = epochs - resume_epoch(run.checkpoint_dir(part))  # the epochs this process trains
             start = time.perf_counter()
+            # Resumes after the last finished epoch; a finished fit (seed 0, for its plots) is restored.
             model.fit(x, labels, epochs=epochs, batch_size=spec.batch_size, verbose=2,
-                      callbacks=[grid, tracker, scalar_callback(tb)])
-            seconds = time.perf_counter() - start - tracker.seconds
-            row = {"model": name, "seed": seed, "epochs": epochs, "seconds_per_epoch": seconds / epochs,
-                   "images_per_second": len(x) * epochs / seconds, "fd_real_vs_real": fd_real,
-                   **sample_quality(model, classifier, test01, n_eval, spec.image_range)}
-            if spec.latent:
-                row["autoencoder_seconds"] = ae_seconds
-            row["per_epoch"] = [{k: h[k] for k in ("epoch", "fd", "kl_to_uniform", "conditional_accuracy")}
-                                for h in tracker.history]
+                      callbacks=[grid, tracker, scalar_callback(tb)], checkpoint_dir=run.checkpoint_dir(part))
+            if row is None:
+                seconds = time.perf_counter() - start - tracker.seconds
+                row = {"model": name, "seed": seed, "epochs": epochs, "fd_real_vs_real": fd_real,
+                       # None when the fit had finished before a stop (killed while it was scored)
+                       "seconds_per_epoch": seconds / trained if trained else None,
+                       "images_per_second": len(x) * trained / seconds if trained else None,
+                       **sample_quality(model, classifier, test01, n_eval, spec.image_range)}
+                if spec.latent:
+                    row["autoencoder_seconds"] = ae_seconds
+                row["per_epoch"] = [{k: h[k] for k in ("epoch", "fd", "kl_to_uniform", "conditional_accuracy")}
+                                    for h in tracker.history]
+                row = run.finish(part, row)
+                print(f"{name}: FD {row['fd']:.2f} (real {fd_real:.2f}), {row['classes_covered']} classes, "
+                      f"{row['seconds_per_epoch'] or 0:.0f} s/epoch", flush=True)
             records.append(row)
-            print(f"{name}: FD {row['fd']:.2f} (real {fd_real:.2f}), {row['classes_covered']} classes, "
-                  f"{row['seconds_per_epoch']:.0f} s/epoch", flush=True)
             if seed == 0:
-                histories[name] = tracker.history
+                histories[name] = row["per_epoch"]
                 strips.append(to_unit(generator_path(model, steps=10, label=7 if model.n_classes else None)[1],
                                       spec.image_range))
                 titles.append(f"{name}: noise path" + (" (digit 7)" if model.n_classes else ""))
@@ -131,7 +147,8 @@ def main(options: RunOptions) -> RunDir:
              "predicted classes holding > 5 % of the samples; kl_to_uniform in nats (0 = balanced, "
              "2.30 = one class); min/max_class_fraction: the rarest and the commonest predicted digit. "
              "conditional_accuracy: requested digit recognised (cwgan_gp only). "
-             "latent_wgan's time excludes its autoencoder (autoencoder_seconds in records.json, the per-seed rows). "
+             "latent_wgan's time excludes its autoencoder (autoencoder_seconds in records.json, the per-seed rows); "
+             "the speed of a fit resumed after a stop is that of its resumed epochs. "
              "Plots: plots/<model>/samples_epoch*.png, plots/cwgan_gp_per_digit.png, "
              "plots/interpolation.png, plots/quality_per_epoch.png (FD of 2,000 samples after every epoch: "
              "the equal-epoch comparison; per_epoch in records.json).")
@@ -141,6 +158,17 @@ def main(options: RunOptions) -> RunDir:
     print((run.path / "results.md").read_text())
     run.print_paths()
     return run
+
+
+def autoencoder(run: RunDir, x01, seed: int, epochs: int):
+    """The autoencoder of ``latent_wgan`` for ``seed`` and its training seconds (resumed, or restored
+    from its checkpoint when it finished before a stop)."""
+    part = f"autoencoder-seed{seed}"
+    set_seed(seed)
+    start = time.perf_counter()
+    ae = zoo.train_autoencoder(x01, epochs, checkpoint_dir=run.checkpoint_dir(part))
+    record = run.finished(part) or run.finish(part, {"seconds": time.perf_counter() - start})
+    return ae, record["seconds"]
 
 
 def save_seed0_outputs(run: RunDir, name: str, model, image_range) -> None:

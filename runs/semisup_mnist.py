@@ -18,6 +18,13 @@ test accuracy of q(y|x) measured after every epoch (``m2_epochs.json``,
 Last, the M1 recipe on Fashion-MNIST (``fashion_*`` rows) when ``genlab.data.fashion_mnist`` finds
 ``fashion_mnist.npz`` in ``--data-dir`` or can download it through tensorflow-datasets; offline
 the run says so in its notes and goes on.
+
+Resumes: started again with the same ``--out`` (and ``--seeds`` / ``--epochs`` / ``--quick``) after
+a kill, it reuses the trained VAE (``m1/``) or resumes its fit from the last finished epoch
+(``checkpoints/m1_vae/``), keeps the records of every label draw and M2 draw that finished
+(``parts/``) and resumes the M2 fit in progress from its last finished epoch
+(``checkpoints/<m2|m1_m2>-draw<k>/``; not bit-exact: the paired dataset's shuffles after the
+restart are those of its first epochs).
 """
 
 from __future__ import annotations
@@ -61,31 +68,30 @@ M2_LEARNING_RATE = 1e-3
 
 
 def main(options: RunOptions) -> RunDir:
-    run = RunDir("semisup_mnist", options.out)
-    split = data.mnist(options.data_dir)
-    x_tr, y_tr = split.x_train, split.y_train
     n_labels, n_draws, config = N_LABELS, options.seeds or 5, CONFIG
     if options.quick:
-        x_tr, y_tr = x_tr[:6000], y_tr[:6000]
         n_labels, n_draws = (100, 1000), options.seeds or 2
         config = dataclasses.replace(CONFIG, n_unlabelled=1000, self_training_max_iter=4)
     epochs = options.epochs or (2 if options.quick else 15)
+    run = RunDir("semisup_mnist", options.out, arguments={"epochs": epochs, "seeds": n_draws, "quick": options.quick})
+    split = data.mnist(options.data_dir)
+    x_tr, y_tr = split.x_train, split.y_train
+    if options.quick:
+        x_tr, y_tr = x_tr[:6000], y_tr[:6000]
 
     checkpoint = run.path / "m1"
     if (checkpoint / "vae_training.json").exists():
         # Re-running into the same --out reuses the trained VAE (the long part) and refits the SVMs.
         m1 = M1.load(checkpoint)
-        checkpoint_reused = True
         m1.config = dataclasses.replace(config, vae=m1.config.vae)
         vae_info = json.loads((checkpoint / "vae_training.json").read_text())
         print(f"reusing the VAE in {checkpoint}", flush=True)
     else:
         set_seed(0)
-        checkpoint_reused = False
         m1 = M1(config)
         start = time.perf_counter()
         m1.fit_vae(x_tr, epochs=epochs, batch_size=128, verbose=2, validation_data=(split.x_test,),
-                   callbacks=[scalar_callback(run.tensorboard / "vae")])
+                   callbacks=[scalar_callback(run.tensorboard / "vae")], checkpoint_dir=run.checkpoint_dir("m1_vae"))
         vae_info = {"epochs": epochs, "seconds": time.perf_counter() - start, "images": len(x_tr)}
         m1.save(checkpoint)
         (checkpoint / "vae_training.json").write_text(json.dumps(vae_info) + "\n")
@@ -97,26 +103,12 @@ def main(options: RunOptions) -> RunDir:
 
     records = []
     jobs = [(n, d) for n in n_labels for d in range(n_draws)]
-    # A re-run into the same --out with the same VAE also reuses the SVM records of every label
-    # draw already scored (the self-training SVMs take minutes per draw on a shared CPU).
-    previous = run.path / "draws.json"
-    if checkpoint_reused and previous.exists():
-        done = [r for r in json.loads(previous.read_text()) if r["classifier"] in config.classifiers]
-        if {(r["n_labels"], r["draw"], r["classifier"]) for r in done} >= \
-                {(n, d, c) for n, d in jobs for c in config.classifiers}:
-            records = [r for r in done if (r["n_labels"], r["draw"]) in set(jobs)]
-            jobs = []
-            print(f"reusing the M1 SVM records of {previous}", flush=True)
     for n, draw in tqdm(jobs, desc="label draws", mininterval=5):
-        idx = balanced_label_indices(y_tr, n, seed=draw)
-        start = time.perf_counter()
-        m1.fit_classifiers(x_tr[idx], y_tr[idx], x_unlabelled=np.delete(x_tr, idx, axis=0), seed=draw)
-        seconds = time.perf_counter() - start
-        for name, scores in m1.evaluate_codes(z_test, split.y_test).items():
-            records.append({"n_labels": n, "classifier": name, "draw": draw, "seconds": seconds,
-                            **{k: 100 * v for k, v in scores.items()}})
-        tqdm.write(f"n_labels={n} draw={draw}: " + ", ".join(
-            f"{r['classifier']} {r['accuracy']:.1f}%" for r in records[-len(config.classifiers):]))
+        done = run.finished(f"m1-n{n}-draw{draw}")  # scored before a stop: its records
+        if done is None:
+            done = run.finish(f"m1-n{n}-draw{draw}", _draw_records(m1, x_tr, y_tr, z_test, split.y_test, n, draw))
+        records += done
+        tqdm.write(f"n_labels={n} draw={draw}: " + ", ".join(f"{r['classifier']} {r['accuracy']:.1f}%" for r in done))
     if m1.classifiers_:
         m1.save(checkpoint)
 
@@ -164,6 +156,16 @@ def main(options: RunOptions) -> RunDir:
     return run
 
 
+def _draw_records(m1: M1, x_tr, y_tr, z_test, y_test, n: int, draw: int, prefix: str = "") -> list[dict]:
+    """The SVMs of one balanced label draw fitted on M1's codes and scored on the test codes."""
+    idx = balanced_label_indices(y_tr, n, seed=draw)
+    start = time.perf_counter()
+    m1.fit_classifiers(x_tr[idx], y_tr[idx], x_unlabelled=np.delete(x_tr, idx, axis=0), seed=draw)
+    seconds = time.perf_counter() - start
+    return [{"n_labels": n, "classifier": f"{prefix}{name}", "draw": draw, "seconds": seconds,
+             **{k: 100 * v for k, v in scores.items()}} for name, scores in m1.evaluate_codes(z_test, y_test).items()]
+
+
 def _fashion_rows(options: RunOptions, run: RunDir, config, epochs: int, n_labels, n_draws: int):
     """M1 (a fresh VAE + the same SVMs) on Fashion-MNIST when it can be had; else a note saying why not.
 
@@ -180,19 +182,16 @@ def _fashion_rows(options: RunOptions, run: RunDir, config, epochs: int, n_label
     m1 = M1(config)
     start = time.perf_counter()
     m1.fit_vae(x_tr, epochs=epochs, batch_size=128, verbose=2, validation_data=(split.x_test,),
-               callbacks=[scalar_callback(run.tensorboard / "fashion_vae")])
+               callbacks=[scalar_callback(run.tensorboard / "fashion_vae")],
+               checkpoint_dir=run.checkpoint_dir("fashion_vae"))  # restored when it finished before a stop
     vae_seconds = time.perf_counter() - start
     z_test = m1.codes(split.x_test)
     records = []
     for n in n_labels:
         for draw in range(n_draws):
-            idx = balanced_label_indices(y_tr, n, seed=draw)
-            t0 = time.perf_counter()
-            m1.fit_classifiers(x_tr[idx], y_tr[idx], x_unlabelled=np.delete(x_tr, idx, axis=0), seed=draw)
-            seconds = time.perf_counter() - t0
-            for name, scores in m1.evaluate_codes(z_test, split.y_test).items():
-                records.append({"n_labels": n, "classifier": f"fashion_{name}", "draw": draw, "seconds": seconds,
-                                **{k: 100 * v for k, v in scores.items()}})
+            part = f"fashion-n{n}-draw{draw}"
+            records += run.finished(part) or run.finish(
+                part, _draw_records(m1, x_tr, y_tr, z_test, split.y_test, n, draw, prefix="fashion_"))
     return records, (f"Fashion-MNIST (fashion_* rows): the same M1 recipe, a VAE trained {epochs} epochs on "
                      f"{len(x_tr)} images ({vae_seconds:.0f} s), scored on its {len(split.x_test)} test images.")
 
@@ -206,6 +205,12 @@ class _EpochAccuracy(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.accuracies.append(100 * self.m2.accuracy(self.x, self.y))
+
+    def backup_state(self) -> dict:  # kept by the epoch backup: a resumed fit's curve is whole
+        return {"accuracies": self.accuracies}
+
+    def restore_state(self, state: dict) -> None:
+        self.accuracies = list(state["accuracies"])
 
 
 def _m2_rows(m1: M1, split, x_tr, y_tr, options: RunOptions, run: RunDir):
@@ -221,6 +226,12 @@ def _m2_rows(m1: M1, split, x_tr, y_tr, options: RunOptions, run: RunDir):
             draws = min(draws, options.seeds)
         used_epochs[name] = epochs
         for n, draw in [(n, d) for n in M2_N_LABELS for d in range(draws)]:
+            part = f"{name}-draw{draw}" + ("" if n == M2_N_LABELS[0] else f"-n{n}")
+            done = run.finished(part)
+            if done is not None:  # finished before a stop
+                records.append(done["record"])
+                curves.append(done["curve"])
+                continue
             idx = balanced_label_indices(y_tr, n, seed=draw)
             rest = np.delete(np.arange(len(x_tr)), idx)
             set_seed(draw)
@@ -238,21 +249,24 @@ def _m2_rows(m1: M1, split, x_tr, y_tr, options: RunOptions, run: RunDir):
             model.compile(keras.optimizers.Adam(M2_LEARNING_RATE))
             tracker = _EpochAccuracy(model, x_eval, split.y_test)
             start = time.perf_counter()
-            model.fit(ds, epochs=epochs, verbose=0,
+            model.fit(ds, epochs=epochs, verbose=0, checkpoint_dir=run.checkpoint_dir(part),
                       callbacks=[tracker, scalar_callback(run.tensorboard / f"{name}_draw{draw}")])
             seconds = time.perf_counter() - start
             pred = model.predict(x_eval, batch_size=1000, verbose=0).argmax(axis=1)
             p, r, f, _ = precision_recall_fscore_support(split.y_test, pred, average="macro",
                                                          zero_division=0)
-            records.append({"n_labels": n, "classifier": name, "draw": draw, "seconds": seconds,
-                            "accuracy": 100 * float((pred == split.y_test).mean()),
-                            "precision": 100 * p, "recall": 100 * r, "f1": 100 * f})
-            curves.append({"classifier": name, "n_labels": n, "draw": draw, "seconds": seconds,
-                           "accuracy_by_epoch": tracker.accuracies})
+            model.save(run.path / f"{name}.keras")  # the last draw's model in the end
+            done = run.finish(part, {
+                "record": {"n_labels": n, "classifier": name, "draw": draw, "seconds": seconds,
+                           "accuracy": 100 * float((pred == split.y_test).mean()),
+                           "precision": 100 * p, "recall": 100 * r, "f1": 100 * f},
+                "curve": {"classifier": name, "n_labels": n, "draw": draw, "seconds": seconds,
+                          "accuracy_by_epoch": tracker.accuracies}})
+            records.append(done["record"])
+            curves.append(done["curve"])
             tqdm.write(f"{name} n_labels={n} draw={draw}: {records[-1]['accuracy']:.2f}% after "
                        f"{epochs} epochs ({seconds:.0f} s); by epoch "
                        + " ".join(f"{a:.1f}" for a in tracker.accuracies))
-        model.save(run.path / f"{name}.keras")  # the last draw's model
     return records, curves, used_epochs
 
 

@@ -16,12 +16,18 @@ shows the ideal values. Mean ± std over seeds.
 
 ``--quick`` is a smoke test: 4,000 training rows, few epochs, one seed; its numbers are not the
 protocol's.
+
+Resumes: started again with the same ``--out`` (and the same ``--seeds`` / ``--epochs`` /
+``--quick``) after a kill, it keeps the rows of every (model, augmentation, seed) that finished
+(``parts/``) and resumes the fit in progress from its last finished epoch
+(``checkpoints/<model>-<augmentation>-seed<k>/``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import time
 
 import pandas as pd
@@ -87,13 +93,25 @@ def training_frame(augmentation: str, train: pd.DataFrame, seed: int) -> pd.Data
     return smote_balance(train, TARGET, seed=seed).frame
 
 
-def train_and_sample(model: str, augmentation: str, train: pd.DataFrame, seed: int, settings: StudySettings,
-                     run: RunDir):
-    """Fit one synthesizer; return it, its synthetic frame (as many rows as ``train``) and epochs run."""
+def part_name(model: str, augmentation: str, seed: int) -> str:
+    """The name of one fit in the run directory (its record and checkpoint folder)."""
+    return f"{model}-{augmentation}-seed{seed}"
+
+
+def fit_synthesizer(model: str, augmentation: str, train: pd.DataFrame, seed: int, settings: StudySettings,
+                    run: RunDir) -> Synthesizer:
+    """Fit one synthesizer, resumable in the run's checkpoint folder (a finished fit is loaded)."""
     log = run.tensorboard / model / augmentation / f"seed{seed}"
     label = f"{model} {augmentation} seed {seed}"
     synth = Synthesizer(model, settings.config(model), seed=seed)
-    synth.fit(training_frame(augmentation, train, seed), callbacks=[scalar_callback(log), EveryNEpochs(25, label)])
+    return synth.fit(training_frame(augmentation, train, seed), callbacks=[scalar_callback(log), EveryNEpochs(25, label)],
+                     checkpoint_dir=run.checkpoint_dir(part_name(model, augmentation, seed)))
+
+
+def train_and_sample(model: str, augmentation: str, train: pd.DataFrame, seed: int, settings: StudySettings,
+                     run: RunDir):
+    """Fit one synthesizer; return it, its synthetic frame (as many rows as ``train``) and epochs run."""
+    synth = fit_synthesizer(model, augmentation, train, seed, settings, run)
     if model == "cgan":  # the real training part's class counts, one conditional sample per class
         counts = train[TARGET].value_counts()
         synthetic = pd.concat([synth.sample(int(k), conditions={TARGET: c}, seed=seed) for c, k in counts.items()],
@@ -110,7 +128,7 @@ def _write_records(run: RunDir, records: list) -> None:
 
 def run_study(options: RunOptions, name: str, settings: StudySettings) -> RunDir:
     models = options.select(MODELS)  # before anything is written
-    run = RunDir(name, options.out)
+    run = RunDir(name, options.out, arguments=dataclasses.asdict(settings))
     ds = TabularDataset(load_adult(), TARGET)
     print(ds.summary())
     split = ds.split(test_size=0.2, seed=42)
@@ -121,27 +139,35 @@ def run_study(options: RunOptions, name: str, settings: StudySettings) -> RunDir
 
     records = []
     half_a, half_b = train_test_split(train, test_size=0.5, stratify=train[TARGET], random_state=0)
-    start = time.perf_counter()
-    reference = evaluate(half_a, split.test, half_b, target=TARGET, out_dir=run.path / "eval" / "real_vs_real",
-                         title="Real vs real (training part halves)")
-    records.append({"model": "real_vs_real", "augmentation": "none", "seed": 0, **reference.metrics,
-                    "epochs_run": None, "seconds": time.perf_counter() - start})
-    print(f"real vs real: detection {reference.metrics['detection_auc']:.4f}, "
-          f"efficacy ratio {reference.metrics['efficacy_ratio']:.4f}", flush=True)
+    reference = run.finished("real_vs_real")
+    if reference is None:
+        start = time.perf_counter()
+        result = evaluate(half_a, split.test, half_b, target=TARGET, out_dir=run.path / "eval" / "real_vs_real",
+                          title="Real vs real (training part halves)")
+        reference = run.finish("real_vs_real", {"model": "real_vs_real", "augmentation": "none", "seed": 0,
+                                                **result.metrics, "epochs_run": None,
+                                                "seconds": time.perf_counter() - start})
+    records.append(reference)
+    print(f"real vs real: detection {reference['detection_auc']:.4f}, "
+          f"efficacy ratio {reference['efficacy_ratio']:.4f}", flush=True)
 
-    first = {}
     for model in models:
         for augmentation in settings.augmentations:
             for seed in range(settings.seeds):
+                part = part_name(model, augmentation, seed)
+                row = run.finished(part)
+                if row is not None:  # finished before the run was stopped: its row, not a new fit
+                    records.append(row)
+                    print(f"  {part}: finished earlier, not trained again", flush=True)
+                    continue
                 start = time.perf_counter()
                 synth, synthetic, epochs_run = train_and_sample(model, augmentation, train, seed, settings, run)
-                first.setdefault((model, augmentation), synth)
-                out = run.path / "eval" / f"{model}-{augmentation}-seed{seed}" if seed == 0 else None
+                out = run.path / "eval" / part if seed == 0 else None
                 result = evaluate(train, split.test, synthetic, target=TARGET, seed=seed, out_dir=out,
                                   title=f"{model}, augmentation {augmentation}, seed {seed}")
-                row = {"model": model, "augmentation": augmentation, "seed": seed, **result.metrics,
-                       "epochs_run": epochs_run, "seconds": time.perf_counter() - start,
-                       "top_detector_columns": ", ".join(c for c, _ in result.top_features(3))}
+                row = run.finish(part, {"model": model, "augmentation": augmentation, "seed": seed, **result.metrics,
+                                        "epochs_run": epochs_run, "seconds": time.perf_counter() - start,
+                                        "top_detector_columns": ", ".join(c for c, _ in result.top_features(3))})
                 records.append(row)
                 _write_records(run, records)  # a run stopped part-way keeps the rows it finished
                 print(f"  {model:10s} {augmentation:16s} seed {seed}: detection {row['detection_auc']:.4f} "
@@ -151,7 +177,9 @@ def run_study(options: RunOptions, name: str, settings: StudySettings) -> RunDir
     table = aggregate(records, ["model", "augmentation"], list(METRICS))
     generative = [r for r in table if r["model"] != "real_vs_real"]
     best = max(generative, key=lambda r: (r["efficacy_ratio"] or 0.0) - (r["detection_auc"] or 1.0))
-    first[(best["model"], best["augmentation"])].export(run.export)
+    # seed 0 of the best: loaded from its checkpoint (finished), not trained again
+    shutil.rmtree(run.export, ignore_errors=True)  # left by a run stopped after its export
+    fit_synthesizer(best["model"], best["augmentation"], train, 0, settings, run).export(run.export)
     print(f"exported {best['model']} / {best['augmentation']} (seed 0) to {run.export}: sample(n, seed) -> rows")
 
     study = "; ".join(f"{k}: detection AUC {v['detection_auc']:.2f}, efficacy ratio {v['efficacy_ratio']:.2f}"
@@ -165,7 +193,8 @@ def run_study(options: RunOptions, name: str, settings: StudySettings) -> RunDir
         "of the training part against the other (its efficacy baseline is trained on a half).\n"
         f"Exported: `{best['model']}` / `{best['augmentation']}` (seed 0) to `export/`, a SavedModel whose "
         "`sample(n, seed)` returns decoded rows.\n"
-        "Per-model reports with figures: `eval/<model>-<augmentation>-seed0/report.md`."
+        "Per-model reports with figures: `eval/<model>-<augmentation>-seed0/report.md`. `seconds` of a fit "
+        "resumed after a stop counts the resumed part only."
         + ("\n\n**--quick smoke run: not the protocol's numbers.**" if settings.train_rows else "")
     )
     columns = ["model", "augmentation", "detection_auc", "efficacy_ratio", "efficacy_synthetic_auc",

@@ -13,6 +13,11 @@ Parts (``--only`` picks some: ``all_parts``, ``ae_head``, ``mlp_classifier``,
   drawn at epochs 1, 2, 4, ..., 1024 (PNG and TensorBoard) for training and 2,000 test images.
 
 Needs ``--data-dir`` (a folder with ``mnist.npz``) unless keras can download MNIST.
+
+Resumes: started again with the same ``--out`` (and ``--epochs`` / ``--quick``) after a kill, it
+keeps the row of every part that finished (``parts/<part>.json``) and resumes the part in progress
+from its last finished epoch (``checkpoints/<part>/<strategy>/``, one folder per strategy of a
+pipeline).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import time
 import keras
 
 from genlab import data
+from genlab.checkpoint import resume_epoch
 from genlab.layers import LayerSpec
 from genlab.progress import EveryNEpochs
 from genlab.runner import RunDir, RunOptions
@@ -62,29 +68,41 @@ def strategy_table(run: RunDir, split, options: RunOptions, names) -> list[dict]
     epochs = options.epochs or (2 if options.quick else 12)
     rows = []
     for name in names:
+        row = run.finished(name)
+        if row is not None:  # finished before a stop: its row, no training
+            rows.append(row)
+            continue
         strategies = PIPELINES[name]
+        checkpoint = run.checkpoint_dir(name)
+        trained = sum(epochs - resume_epoch(checkpoint / s) for s in strategies)  # epochs this process trains
         set_seed(0)
         model = VAEC(CONFIG)
         start = time.perf_counter()
-        for strategy in strategies:
+        for strategy in strategies:  # a finished strategy is restored, the interrupted one resumed
             model.fit_strategy(strategy, x_tr, y_tr, epochs=epochs, batch_size=128, verbose=2,
                                optimizer=cosine_adam(epochs, len(x_tr)),
                                validation_data=(split.x_test, split.y_test),
-                               callbacks=[scalar_callback(run.tensorboard / name / strategy)])
+                               callbacks=[scalar_callback(run.tensorboard / name / strategy)],
+                               checkpoint_dir=checkpoint)
         seconds = time.perf_counter() - start
         acc = float((model.predict(split.x_test, verbose=0, batch_size=512).argmax(1) == split.y_test).mean())
-        rows.append({"strategy": " -> ".join(strategies), "test_accuracy": acc, "latent_dim": CONFIG.latent_dim,
-                     "training_images": len(x_tr), "epochs": epochs * len(strategies), "seconds": seconds,
-                     "images_per_second": len(x_tr) * epochs * len(strategies) / seconds})
+        rows.append(run.finish(name, {
+            "strategy": " -> ".join(strategies), "test_accuracy": acc, "latent_dim": CONFIG.latent_dim,
+            "training_images": len(x_tr), "epochs": epochs * len(strategies), "seconds": seconds,
+            "images_per_second": len(x_tr) * trained / seconds if trained else None}))
         print(f"{name}: test accuracy {acc:.4f} ({seconds:.0f} s)", flush=True)
     return rows
 
 
 def latent2_course(run: RunDir, split, options: RunOptions) -> tuple[dict, list[int]]:
     """The latent-2 model trained long on a subset, its latent space drawn at doubling epochs."""
+    row = run.finished("latent2")
+    if row is not None:  # finished before a stop
+        return row, row.pop("plotted_epochs")
     n = 512 if options.quick else PLOT_IMAGES
     epochs = options.epochs or (8 if options.quick else PLOT_EPOCHS)
     x_tr, y_tr = split.x_train[:n], split.y_train[:n]
+    trained = epochs - resume_epoch(run.checkpoint_dir("latent2") / "all_parts")
     set_seed(0)
     model = VAEC(PLOT_CONFIG)
     plots = LatentPlotCallback((x_tr, y_tr), (split.x_test[:2000], split.y_test[:2000]),
@@ -93,19 +111,21 @@ def latent2_course(run: RunDir, split, options: RunOptions) -> tuple[dict, list[
                                class_names=split.class_names)
     start = time.perf_counter()
     model.fit_all_parts(x_tr, y_tr, epochs=epochs, batch_size=128, verbose=0,
-                        callbacks=[plots, scalar_callback(run.tensorboard / "latent2"), EveryNEpochs(64)])
+                        callbacks=[plots, scalar_callback(run.tensorboard / "latent2"), EveryNEpochs(64)],
+                        checkpoint_dir=run.checkpoint_dir("latent2"))
     seconds = time.perf_counter() - start
     acc = float((model.predict(split.x_test, verbose=0, batch_size=512).argmax(1) == split.y_test).mean())
-    row = {"strategy": "all_parts (latent 2, plotted)", "test_accuracy": acc, "latent_dim": 2,
-           "training_images": n, "epochs": epochs, "seconds": seconds,
-           "images_per_second": n * epochs / seconds}
+    row = run.finish("latent2", {"strategy": "all_parts (latent 2, plotted)", "test_accuracy": acc, "latent_dim": 2,
+                                 "training_images": n, "epochs": epochs, "seconds": seconds,
+                                 "images_per_second": n * trained / seconds if trained else None,
+                                 "plotted_epochs": sorted(plots.logged_epochs)})
     print(f"latent 2: test accuracy {acc:.4f} after {epochs} epochs on {n} images ({seconds:.0f} s)", flush=True)
-    return row, sorted(plots.logged_epochs)
+    return row, row.pop("plotted_epochs")
 
 
 def main(options: RunOptions) -> RunDir:
     parts = options.select(PARTS)  # before anything is written
-    run = RunDir("vaec_mnist", options.out)
+    run = RunDir("vaec_mnist", options.out, arguments={"epochs": options.epochs, "quick": options.quick})
     split = data.mnist(options.data_dir)
     rows, plotted = strategy_table(run, split, options, [p for p in parts if p in PIPELINES]), []
     if "latent2" in parts:
@@ -115,7 +135,8 @@ def main(options: RunOptions) -> RunDir:
              "(dropout 0.4) -> z (16); decoder mirrors it; head z -> 64 (dropout 0.3) -> 10; BCE "
              "reconstruction; prediction_weight 100 (the summed BCE of 784 pixels would otherwise drown the "
              "classification loss); classifier_kl_weight 0.01; Adam 1e-3 with cosine decay, batch 128; "
-             "epochs counts all stages of a pipeline. Latent-2 model: conv 32-64 -> dense 128 -> z (2) -> "
+             "epochs counts all stages of a pipeline; seconds of a part resumed after a stop count the "
+             "resumed epochs only. Latent-2 model: conv 32-64 -> dense 128 -> z (2) -> "
              f"head 32, trained on the first {PLOT_IMAGES} training images"
              + (f"; plots at epochs {plotted} in plots/latent2 and TensorBoard (latent2/images)." if plotted else "."))
     run.write_results(rows, "VAEC on MNIST: test accuracy per strategy",

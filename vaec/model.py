@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -276,8 +277,19 @@ class VAEC(GuardedFit, keras.Model):
     # ----------------------------------------------------------------------------- strategies
     def fit_strategy(self, strategy: str, x, y=None, *, epochs: int = 1, batch_size: int = 32,
                      validation_data=None, callbacks=None, verbose="auto", optimizer=None,
-                     jit_compile: bool = False, **fit_kwargs) -> keras.callbacks.History:
+                     jit_compile: bool = False, checkpoint_dir: str | os.PathLike | None = None,
+                     **fit_kwargs) -> keras.callbacks.History:
         """Train with one strategy through ``fit``; the ``fit_<strategy>`` methods call this.
+
+        With ``checkpoint_dir`` the fit can be resumed: every finished epoch of the strategy is
+        backed up in ``checkpoint_dir/<strategy>/`` (weights, every strategy's optimizer, the
+        sampling and dropout streams, the epoch, stateful callbacks such as ``EarlyStopping``),
+        and the same call started again — after a crash, in a new process, with the earlier
+        stages of a pipeline called again first — resumes after the last finished epoch and ends
+        with the weights of an uninterrupted fit; a finished strategy is restored, not retrained.
+        Each epoch's batches are then drawn from ``(config.seed, epoch)`` (not Keras' shuffle),
+        so the fit differs from one without ``checkpoint_dir``. A pipeline that runs the same
+        strategy twice needs a folder per call.
 
         Args:
             strategy: One of :attr:`STRATEGIES`.
@@ -287,8 +299,11 @@ class VAEC(GuardedFit, keras.Model):
             optimizer: Optimizer for this strategy; by default the strategy's own Adam (AdamW
                 if ``config.weight_decay`` > 0), created on first use and reused on later calls.
             jit_compile: Compile the step with XLA.
+            checkpoint_dir: Folder of the resumable state of this model's fits (``None``: not
+                resumable); the strategy's backups go to its ``<strategy>`` sub-folder.
             **fit_kwargs: ``shuffle``, ``initial_epoch``, ``steps_per_epoch``,
-                ``validation_steps``, ``validation_freq``, ``validation_batch_size``.
+                ``validation_steps``, ``validation_freq``, ``validation_batch_size`` (the
+                first three not with ``checkpoint_dir`` but ``shuffle``).
 
         Returns:
             The ``History`` of ``fit``.
@@ -297,6 +312,8 @@ class VAEC(GuardedFit, keras.Model):
             UnknownNameError: Unknown strategy or option.
             ConfigError: ``epochs`` or ``batch_size`` is not an int >= 1.
             InputShapeError, InvalidValueError, LabelError: Bad features or labels.
+            PathExistsError: ``checkpoint_dir/<strategy>`` holds the checkpoint of a fit with
+                other arguments (data, epochs, batch size, configuration, optimizer).
         """
         if strategy not in self.STRATEGIES:
             raise unknown_name("strategy", strategy, self.STRATEGIES)
@@ -320,9 +337,15 @@ class VAEC(GuardedFit, keras.Model):
             validation_data = (vx, vy) if vy is not None else (vx,)
         self.compile_strategy(strategy, optimizer=optimizer, jit_compile=jit_compile)
         fit_args = (x,) if y is None else (x, y)
+        if checkpoint_dir is not None:
+            fit_kwargs["checkpoint_dir"] = Path(checkpoint_dir) / strategy
         return self.fit(*fit_args, epochs=epochs, batch_size=batch_size,
                         validation_data=validation_data, callbacks=callbacks, verbose=verbose,
                         **fit_kwargs)
+
+    def checkpoint_seed(self) -> int:
+        """Seed of the epoch orders of a resumable fit: ``config.seed``."""
+        return int(self.config.seed)
 
     def compile_strategy(self, strategy: str, *, optimizer=None, jit_compile: bool = False,
                          steps_per_execution: int = 1, run_eagerly: bool = False) -> None:

@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from genlab.checkpoint import EpochBackup, finished_epochs
+from genlab.checkpoint import EpochBackup, epoch_batches, finished_epochs
+from genlab.checkpoint import FitCheckpoint as _FitCheckpoint
 from tabular.data.files import TableSource
 from tabular.models.ctgan import ConditionSampler
 
@@ -143,19 +144,8 @@ class TrainingData:
         if self.streamed:
             return self._per_worker(batch, first_epoch, conditioned=None), self.steps(batch)
         arrays = (self.x,) if arrays is None else tuple(arrays)
-        steps = len(arrays[0]) // batch if drop_remainder else -(-len(arrays[0]) // batch)
-        steps = max(steps, 1)
-
-        def generate():
-            for epoch in self._epochs(first_epoch, epochs):
-                order = np.random.default_rng([self.seed, epoch]).permutation(len(arrays[0]))
-                for step in range(steps):
-                    rows = order[step * batch:(step + 1) * batch]
-                    yield tuple(a[rows] for a in arrays)
-
-        shape = (batch,) if drop_remainder else (None,)
-        spec = tuple(tf.TensorSpec(shape + a.shape[1:], tf.as_dtype(a.dtype)) for a in arrays)
-        return tf.data.Dataset.from_generator(generate, output_signature=spec).prefetch(4), steps
+        return epoch_batches(arrays, batch, self.seed, first_epoch, self.epochs if epochs is None else epochs,
+                             drop_remainder=drop_remainder)
 
     def conditioned(self, discrete, batch: int, first_epoch: int) -> tuple:
         """``(dataset, steps)`` of CTGAN's training-by-sampling batches ``(rows, cond, span_mask)``
@@ -303,8 +293,8 @@ def fit_encoder_on_scan(encoder, scan, column_types: dict):
     return encoder_from_state(state)
 
 
-class FitCheckpoint:
-    """The checkpoint folder of one resumable synthesizer fit.
+class FitCheckpoint(_FitCheckpoint):
+    """The checkpoint folder of one resumable synthesizer fit (:class:`genlab.checkpoint.FitCheckpoint`).
 
     Layout: ``fit.json`` (the fit's arguments, data fingerprint included), one
     :class:`~genlab.checkpoint.EpochBackup` folder per training stage (``train``, and
@@ -321,29 +311,6 @@ class FitCheckpoint:
             of a fit with other arguments.
     """
 
-    FILE = "fit.json"
-
-    def __init__(self, directory: str | os.PathLike, arguments: dict, write: bool = True):
-        import json
-
-        from genlab.errors import PathExistsError
-
-        self.path, self.write = Path(directory), bool(write)
-        self.arguments = json.loads(json.dumps(arguments))
-        if not self.path.exists():
-            return
-        saved = self.path / self.FILE
-        if not self.path.is_dir() or (not saved.is_file() and any(self.path.iterdir())):
-            raise PathExistsError(f"checkpoint_dir {self.path} exists and is not a fit checkpoint; give a new or "
-                                  "empty folder")
-        if saved.is_file():
-            previous = json.loads(saved.read_text())["arguments"]
-            changed = sorted(k for k in set(previous) | set(self.arguments) if previous.get(k) != self.arguments.get(k))
-            if changed:
-                raise PathExistsError(f"checkpoint_dir {self.path} holds the checkpoint of a fit with other {changed}; "
-                                      "resume with the same arguments and data, or give a new folder (or delete it "
-                                      "to start over)")
-
     @property
     def final(self) -> Path:
         """Where the fitted synthesizer is saved when the fit ends."""
@@ -351,17 +318,6 @@ class FitCheckpoint:
 
     def finished(self) -> bool:
         return (self.final / "synthesizer.json").is_file()
-
-    def start(self) -> None:
-        """Write ``fit.json`` (in one rename) unless it is there."""
-        import json
-
-        if not self.write or (self.path / self.FILE).is_file():
-            return
-        self.path.mkdir(parents=True, exist_ok=True)
-        tmp = self.path / f".{self.FILE}.tmp"
-        tmp.write_text(json.dumps({"format": 1, "arguments": self.arguments}, indent=1) + "\n")
-        os.replace(tmp, self.path / self.FILE)
 
     def finish(self, synthesizer) -> None:
         """Save the fitted synthesizer: a later fit with the same arguments loads it."""

@@ -159,3 +159,35 @@ def test_bad_backups_and_callbacks_are_refused(tmp_path):
     (tmp_path / STATE_FILE).write_text(json.dumps({"epoch": 2, "weights": "missing.weights.h5"}))
     with pytest.raises(SavedStateError, match="missing"):
         finished_epochs(tmp_path)
+
+
+class Tally(keras.callbacks.Callback):
+    """A callback with its own state (``backup_state`` / ``restore_state``), like QualityTracker."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seen.append(epoch)
+
+    def backup_state(self):
+        return {"seen": self.seen}
+
+    def restore_state(self, state):
+        self.seen = list(state["seen"])
+
+
+def test_callbacks_with_a_backup_state_get_it_back(tmp_path):
+    # Without it a resumed fit's per-epoch records (quality curves, plotted epochs) lose the epochs
+    # trained before the stop.
+    def run(tally, extra=()):
+        first = finished_epochs(tmp_path)
+        make_model().fit(dataset(first), epochs=EPOCHS, steps_per_epoch=STEPS, verbose=0, shuffle=False,
+                         callbacks=[tally, *extra, EpochBackup(tmp_path, stateful=[tally])])
+
+    with pytest.raises(RuntimeError):
+        run(Tally(), [Stop(2)])
+    tally = Tally()
+    run(tally)
+    assert tally.seen == [0, 1, 2, 3, 4]

@@ -59,3 +59,23 @@ def test_report_writes_the_files_and_prints_table_notes_and_paths(tmp_path, caps
     assert "| a | 0.7500 |" in printed and "seed 0 only" in printed and str(run.path / "results.md") in printed
     assert (run.path / "results.md").read_text().startswith("# Title here")
     assert json.loads((run.path / "results.json").read_text()) == [{"model": "a", "auc": 0.75}]
+
+
+def test_run_dir_keeps_finished_parts_and_refuses_a_restart_with_other_arguments(tmp_path):
+    import numpy as np
+
+    from genlab.errors import PathExistsError
+
+    arguments = {"epochs": 2, "seeds": 1, "quick": True}
+    run = RunDir("demo", tmp_path / "r", arguments=arguments)
+    assert run.finished("gan-seed0") is None
+    record = run.finish("gan-seed0", {"fd": np.float32(1.5), "epochs": np.int64(2)})
+    assert record == {"fd": 1.5, "epochs": 2}  # what a restarted run reads back, not the NumPy values
+    restarted = RunDir("demo", tmp_path / "r", arguments=arguments)
+    assert restarted.finished("gan-seed0") == record and restarted.finished("gan-seed1") is None
+    assert restarted.checkpoint_dir("gan-seed1") == tmp_path / "r" / "checkpoints" / "gan-seed1"
+    with pytest.raises(PathExistsError, match=r"other arguments: epochs 2 \(now 3\)"):
+        RunDir("demo", tmp_path / "r", arguments={**arguments, "epochs": 3})
+    with pytest.raises(PathExistsError, match="holds a demo run"):
+        RunDir("other", tmp_path / "r", arguments=arguments)
+    assert not [p for p in (tmp_path / "r").rglob("*") if p.name.endswith(".tmp")]  # written in one rename
