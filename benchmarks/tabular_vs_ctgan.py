@@ -206,7 +206,7 @@ def fit_and_sample(name: str, method: str | None, train: pd.DataFrame, args, ove
         synth = Synthesizer(method, seed=seed, **{**budget(method, args.epochs), **overrides}).fit(train)
         fit_seconds, fit_cpu = time.perf_counter() - start, time.process_time() - cpu
         per_epoch, cpu_per_epoch = synth.seconds_per_epoch_, synth.cpu_seconds_per_epoch_
-        epochs, model = len(synth.history_["loss"]), synth
+        epochs, model = len(next(iter(synth.history_.values()))), synth  # GANs log d_loss / g_loss
     start = time.perf_counter()
     synthetic = model.sample(len(train)) if method is None else model.sample(len(train), seed=seed)
     sample_seconds = time.perf_counter() - start
