@@ -46,8 +46,11 @@ def test_stage_stopped_in_process_resumes_and_a_finished_pipeline_is_not_retrain
     assert counts["autoencoder"].epochs == [1, 2] and counts["classifier_head"].epochs == [0, 1, 2]
     for a, b in zip(reference.get_weights(), resumed.get_weights()):
         np.testing.assert_array_equal(a, b)
-    # the returned histories hold every epoch, the one before the stop too
-    assert history["autoencoder"].history["loss"] == ref_history["autoencoder"].history["loss"]
+    # the returned histories hold every epoch, the one before the stop too (the weights are equal bit for
+    # bit; an epoch's mean loss may differ in its last float32 bit: threaded reductions without
+    # deterministic ops; a repeated, missing or differently batched epoch moves it by far more)
+    np.testing.assert_allclose(history["autoencoder"].history["loss"], ref_history["autoencoder"].history["loss"],
+                               rtol=1e-6)
     assert len(history["autoencoder"].epoch) == EPOCHS
 
     again = {}
@@ -55,7 +58,8 @@ def test_stage_stopped_in_process_resumes_and_a_finished_pipeline_is_not_retrain
     assert again["autoencoder"].epochs == [] and again["classifier_head"].epochs == []
     for a, b in zip(reference.get_weights(), finished.get_weights()):
         np.testing.assert_array_equal(a, b)
-    assert history["classifier_head"].history["loss"] == ref_history["classifier_head"].history["loss"]
+    np.testing.assert_allclose(history["classifier_head"].history["loss"],
+                               ref_history["classifier_head"].history["loss"], rtol=1e-6)
 
 
 def test_a_checkpoint_of_other_arguments_is_refused_before_training(tmp_path):
