@@ -5,6 +5,7 @@ import time, before any test module creates a tensor.
 """
 
 import os
+import signal
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -65,3 +66,27 @@ class Count(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epochs.append(epoch)
+
+
+class Stop(keras.callbacks.Callback):
+    """Raise after the first batch of one (0-based) epoch, as a process stopped there would."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch, self.current = epoch, -1
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.current == self.epoch:
+            raise RuntimeError("stopped")
+
+
+class Kill(Stop):
+    """``SIGKILL`` this process after the second batch of one (0-based) epoch: nothing of Python runs
+    after that, as after a crash."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.current == self.epoch and batch == 1:
+            os.kill(os.getpid(), signal.SIGKILL)

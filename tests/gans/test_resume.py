@@ -8,7 +8,8 @@ import pytest
 
 from gans import LSGAN, LatentGAN, mlp_critic, mlp_generator
 from tests.gans.conftest import CODE_DIM
-from tests.genlab.fit_resume_job import Count, train
+from tests.conftest import Count
+from tests.genlab.fit_resume_job import train
 from tests.genlab.resume_helpers import assert_same_weights, killed_then_resumed
 
 

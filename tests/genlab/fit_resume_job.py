@@ -15,12 +15,12 @@ The tests also import :func:`train` to run the same fits in their own process.
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
 
 import keras
 import numpy as np
+
+from tests.conftest import Count, Kill
 
 EPOCHS, BATCH = 3, 16
 #: The stages of each family, in order.
@@ -69,32 +69,6 @@ def train(family: str, checkpoint, callbacks=lambda stage: [], epochs: int = EPO
         return model, {"train": model.fit(x, y, callbacks=callbacks("train"), **fit)}
     return model, {"autoencoder": model.fit_autoencoder(x, callbacks=callbacks("autoencoder"), **fit),
                    "classifier_head": model.fit_classifier_head(x, y, callbacks=callbacks("classifier_head"), **fit)}
-
-
-class Count(keras.callbacks.Callback):
-    """The epochs a fit trains."""
-
-    def __init__(self):
-        super().__init__()
-        self.epochs = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epochs.append(epoch)
-
-
-class Kill(keras.callbacks.Callback):
-    """``SIGKILL`` this process after the second batch of one (0-based) epoch."""
-
-    def __init__(self, epoch: int):
-        super().__init__()
-        self.epoch, self.current = epoch, -1
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.current = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.current == self.epoch and batch == 1:
-            os.kill(os.getpid(), signal.SIGKILL)
 
 
 if __name__ == "__main__":

@@ -8,23 +8,9 @@ import pytest
 
 from genlab.checkpoint import fit_finished
 from genlab.errors import ConfigError, PathExistsError
-from tests.genlab.fit_resume_job import EPOCHS, Count, images, train
+from tests.conftest import Count, Stop
+from tests.genlab.fit_resume_job import EPOCHS, images, train
 from tests.genlab.resume_helpers import assert_same_weights, killed_then_resumed
-
-
-class Stop(keras.callbacks.Callback):
-    """Raise after the first batch of one (0-based) epoch, as a process stopped there would."""
-
-    def __init__(self, epoch):
-        super().__init__()
-        self.epoch, self.current = epoch, -1
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.current = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.current == self.epoch:
-            raise RuntimeError("stopped")
 
 
 def test_pipeline_killed_in_its_second_stage_resumes_to_the_uninterrupted_weights(tmp_path):

@@ -7,34 +7,16 @@ middle of (0-based) epoch ``EPOCH``: nothing of Python runs after that, as after
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
 
-import keras
-
 from tabular.synthesizers import Synthesizer, TVAEConfig
+from tests.conftest import Kill
 
 CONFIG = TVAEConfig(epochs=4, batch_size=50, latent_dim=4, hidden=(16,), prior_components=3)
 
 
 def synthesizer() -> Synthesizer:
     return Synthesizer("tvae", CONFIG, seed=3)
-
-
-class Kill(keras.callbacks.Callback):
-    """``SIGKILL`` this process after the second batch of one epoch."""
-
-    def __init__(self, epoch: int):
-        super().__init__()
-        self.epoch, self.current = epoch, -1
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.current = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.current == self.epoch and batch == 1:
-            os.kill(os.getpid(), signal.SIGKILL)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ checkpoint of other arguments and bad input are refused before anything is writt
 import subprocess
 import sys
 
-import keras
 import numpy as np
 import pytest
 
@@ -15,22 +14,7 @@ from tabular.synthesizers import AEGANConfig, CTGANConfig, GANConfig, Synthesize
 
 from ..conftest import mixed_frame
 from .resume_job import CONFIG, synthesizer
-from ...conftest import Count
-
-
-class Stop(keras.callbacks.Callback):
-    """Raise after the first batch of one (0-based) epoch, as a process stopped there would."""
-
-    def __init__(self, epoch):
-        super().__init__()
-        self.epoch, self.current = epoch, -1
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.current = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.current == self.epoch:
-            raise RuntimeError("stopped")
+from ...conftest import Count, Stop
 
 
 def assert_same_weights(a, b):
