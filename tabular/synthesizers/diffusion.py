@@ -28,10 +28,10 @@ import tensorflow as tf
 
 from genlab.errors import ConfigError, unknown_name
 from tabular.encoding import QuantileEncoder
-from tabular.models.diffusion import SOLVERS, TabularDiffusion, _check_steps
+from tabular.models.diffusion import PRECISIONS, SOLVERS, TabularDiffusion, _check_steps, resolve_precision
 from tabular.synthesizers.base import Synthesizer, check_int, register
 from tabular.synthesizers.sampler import Conditions, GraphSampler
-from tabular.synthesizers.training import batch_for
+from tabular.synthesizers.training import batch_for, count_rows
 from tabular.synthesizers.tvae import check_positive
 
 
@@ -60,11 +60,17 @@ class DiffusionConfig:
         learning_rate: AdamW learning rate.
         ema_momentum: Momentum of the moving average of the weights that ``fit`` leaves in the
             model (0: no average).
-        steps: Sampling steps (default of ``sample`` and ``export``). 20: on the validation split
-            (``benchmarks/diffusion_sampling.py``) RF / logistic detection 0.542 / 0.497, shapes
-            0.993, trends 0.981 against 0.521 / 0.496, 0.993, 0.982 at 50 steps, 2.5x the rows per
-            CPU second; 15 steps 0.554 / 0.499, trends 0.980; 10 steps 0.586 / 0.507, trends 0.976.
+        steps: Sampling steps (default of ``sample`` and ``export``). 12: on the validation split
+            (``benchmarks/diffusion_sampling.py``; one fitted model, seed 0) RF / logistic detection
+            0.522 / 0.501, shapes 0.992, trends 0.982, efficacy ratio 0.981 against 0.516 / 0.496,
+            0.993, 0.983, 0.981 at 20 steps and 0.531 / 0.505, 0.991, 0.980 at 10 — with the
+            categories revealed spread over the run (:meth:`TabularDiffusion._reveal_plan`); the
+            former plan, independent reveal steps, needed 20 steps for RF 0.542, trends 0.981.
         solver: Sampling solver of the numbers, one of ``SOLVERS`` (``"dpmpp2m"``: DPM-Solver++(2M)).
+        precision: The sampler's matrix products, one of ``PRECISIONS``: ``"auto"`` (bfloat16 on a
+            CPU with bfloat16 units — AMX or AVX-512 BF16 — and no GPU, else float32),
+            ``"float32"`` or ``"bfloat16"``; training is float32 always. Default of ``sample`` and
+            ``export`` (an export keeps the precision it was made with).
         sigma_max: Largest noise level of the numbers.
         cat_weight: Weight of the categorical loss.
         max_levels: Integer columns with at most this many distinct values are encoded as exact
@@ -78,8 +84,9 @@ class DiffusionConfig:
     depth: int = 3
     learning_rate: float = 1e-3
     ema_momentum: float = 0.999
-    steps: int = 20
+    steps: int = 12
     solver: str = "dpmpp2m"
+    precision: str = "auto"
     sigma_max: float = 10.0
     cat_weight: float = 1.0
     max_levels: int = 20
@@ -100,6 +107,8 @@ class DiffusionConfig:
             raise ConfigError(f"DiffusionConfig.ema_momentum must be in [0, 1), received {self.ema_momentum!r}")
         if self.solver not in SOLVERS:
             raise unknown_name("DiffusionConfig.solver", self.solver, SOLVERS)
+        if self.precision not in PRECISIONS:
+            raise unknown_name("DiffusionConfig.precision", self.precision, PRECISIONS)
 
     def batch_for(self, n_rows: int) -> int:
         """Rows per update on a table of ``n_rows`` rows: ``batch_size``, at most ``n_rows // 8``
@@ -125,12 +134,15 @@ class DiffusionSampler(GraphSampler):
         model: The trained :class:`TabularDiffusion`.
         steps: Reverse steps.
         solver: One of ``SOLVERS``.
+        precision: One of ``PRECISIONS`` (``"auto"`` resolved here, by :func:`resolve_precision`).
         **kwargs: :class:`GraphSampler` arguments (``max_candidates``).
     """
 
-    def __init__(self, encoder, model: TabularDiffusion, steps: int, solver: str, **kwargs):
+    def __init__(self, encoder, model: TabularDiffusion, steps: int, solver: str, precision: str = "float32",
+                 **kwargs):
         super().__init__(encoder, network=self._unused, latent_dim=model.layout.n_num, discrete="argmax", **kwargs)
         self.model, self.steps, self.solver = model, _check_steps(steps), solver
+        self.precision = resolve_precision(precision)
         blocks = [s for s in encoder.spans_ if s.activation == "softmax"]  # the model's categorical blocks
         #: Per model block: ``(offset, dim)`` of its positions in ``Conditions.allowed``, or ``None``.
         self.clampable = [(int(self.disc_offsets[self.disc_columns.index(s.column)]), s.dim)
@@ -158,7 +170,8 @@ class DiffusionSampler(GraphSampler):
 
     def raw(self, noise, cond: Conditions, seed):
         """Encoded rows from the numbers' starting ``noise`` ``(batch, n_num)``: the whole reverse run."""
-        return self.model.reverse(noise, self.clamp(cond, tf.shape(noise)[0]), seed, self.steps, self.solver)
+        return self.model.reverse(noise, self.clamp(cond, tf.shape(noise)[0]), seed, self.steps, self.solver,
+                                  self.precision)
 
 
 @register
@@ -185,11 +198,7 @@ class DiffusionSynthesizer(Synthesizer):
         ``updates_per_row``) turned into epochs of the table (:meth:`DiffusionConfig.epochs_for`; a
         table given by path is counted first)."""
         if epochs is None:
-            from tabular.synthesizers.training import as_path_source
-
-            source = as_path_source(data)
-            rows = len(source.read()) if source is not None else len(data) if hasattr(data, "__len__") else 1
-            epochs = self.config.epochs_for(max(rows, 1))
+            epochs = self.config.epochs_for(count_rows(data))
         return super().fit(data, epochs=epochs, callbacks=callbacks, verbose=verbose, **kwargs)
 
     def build_model(self, encoder, x, frame):
@@ -213,12 +222,12 @@ class DiffusionSynthesizer(Synthesizer):
         raise NotImplementedError
 
     def graph_sampler(self) -> DiffusionSampler:
-        """The :class:`DiffusionSampler` of the current sampling setting (one per ``(steps, solver)``,
-        built once; the config's setting unless :meth:`sample` asks for another)."""
+        """The :class:`DiffusionSampler` of the current sampling setting (one per ``(steps, solver,
+        precision)``, built once; the config's setting unless :meth:`sample` asks for another)."""
         self.check_fitted()
         if getattr(self, "_sampler", None) is None:  # fit / load reset the cache
             self._samplers = {}
-        key = getattr(self, "_setting", None) or (self.config.steps, self.config.solver)
+        key = getattr(self, "_setting", None) or self._check_setting(None, None, None)
         if key not in self._samplers:
             sampler = DiffusionSampler(self.encoder_, self.model_, *key)
             self._samplers[key] = (sampler, tf.function(sampler.sample_codes, reduce_retracing=True))
@@ -226,17 +235,18 @@ class DiffusionSynthesizer(Synthesizer):
         return self._sampler
 
     def sample(self, n: int, conditions=None, seed: int | None = None, steps: int | None = None,
-               solver: str | None = None):
+               solver: str | None = None, precision: str | None = None):
         """As :meth:`Synthesizer.sample`, plus the sampler's setting.
 
         Args:
             steps: Reverse steps (default: the config's ``steps``); fewer is faster, more is finer.
             solver: One of ``SOLVERS`` (default: the config's ``solver``).
+            precision: One of ``PRECISIONS`` (default: the config's ``precision``).
 
         Raises:
-            ConfigError: Bad ``steps``; UnknownNameError: unknown ``solver``.
+            ConfigError: Bad ``steps``; UnknownNameError: unknown ``solver`` or ``precision``.
         """
-        self._setting = self._check_setting(steps, solver)
+        self._setting = self._check_setting(steps, solver, precision)
         try:
             return super().sample(n, conditions, seed)
         finally:
@@ -244,17 +254,19 @@ class DiffusionSynthesizer(Synthesizer):
             if hasattr(self, "model_"):
                 self.graph_sampler()  # back to the config's setting (export, warm-up)
 
-    def export(self, directory, steps: int | None = None, solver: str | None = None):
+    def export(self, directory, steps: int | None = None, solver: str | None = None, precision: str | None = None):
         """As :meth:`Synthesizer.export`, with the sampler's setting the SavedModel runs.
 
         Args:
             steps: Reverse steps of the exported endpoints (default: the config's ``steps``).
             solver: One of ``SOLVERS`` (default: the config's ``solver``).
+            precision: One of ``PRECISIONS`` (default: the config's ``precision``); ``"auto"`` is
+                resolved on this machine, and the SavedModel keeps the result wherever it runs.
 
         Raises:
-            ConfigError: Bad ``steps``; UnknownNameError: unknown ``solver``.
+            ConfigError: Bad ``steps``; UnknownNameError: unknown ``solver`` or ``precision``.
         """
-        self._setting = self._check_setting(steps, solver)
+        self._setting = self._check_setting(steps, solver, precision)
         try:
             return super().export(directory)
         finally:
@@ -262,12 +274,16 @@ class DiffusionSynthesizer(Synthesizer):
             if hasattr(self, "model_"):
                 self.graph_sampler()
 
-    def _check_setting(self, steps, solver) -> tuple:
+    def _check_setting(self, steps, solver, precision) -> tuple:
+        """``(steps, solver, resolved precision)`` of a sampling setting, the config's where ``None``."""
         steps = self.config.steps if steps is None else _check_steps(steps)
         solver = self.config.solver if solver is None else solver
         if solver not in SOLVERS:
             raise unknown_name("solver", solver, SOLVERS)
-        return steps, solver
+        precision = self.config.precision if precision is None else precision
+        if precision not in PRECISIONS:
+            raise unknown_name("precision", precision, PRECISIONS)
+        return steps, solver, resolve_precision(precision)
 
 
-__all__ = ["DiffusionConfig", "DiffusionSampler", "DiffusionSynthesizer", "SOLVERS"]
+__all__ = ["DiffusionConfig", "DiffusionSampler", "DiffusionSynthesizer", "PRECISIONS", "SOLVERS"]

@@ -237,6 +237,25 @@ def test_config_turns_updates_into_epochs_and_checks_fields():
         DiffusionConfig(updates=0)
 
 
+@pytest.mark.parametrize("steps", [6, 10, 4])
+def test_reveal_plan_spreads_a_rows_columns_and_keeps_each_uniform(steps):
+    # Six categorical columns. A row's columns come due in different steps (at most ceil(6 / steps)
+    # per step): independent reveal steps made several columns due at once, drawn independently
+    # of each other. Each column's reveal step stays uniform over the steps (MDLM's marginal): a
+    # fixed order of the columns would break that.
+    spans = [[0, 1, "linear"]] + [[1 + 2 * j, 2, "softmax"] for j in range(6)]
+    model = TabularDiffusion(spans, 13, width=8, depth=0)
+    n = 20000
+    at, gumbel = model._reveal_plan(n, steps, tf.constant([0, 1]))
+    at = at.numpy().astype(int)
+    assert at.shape == (n, 6) and gumbel.shape == (n, 12) and at.min() == 0 and at.max() == steps - 1
+    per_step = np.stack([np.bincount(row, minlength=steps) for row in at])  # (n, steps) columns due
+    assert per_step.max() == -(-6 // steps) and per_step.min() >= 6 // steps
+    for j in range(6):
+        share = np.bincount(at[:, j], minlength=steps) / n
+        assert np.abs(share - 1.0 / steps).max() < 0.015, (j, share)
+
+
 def test_steps_run_in_one_graph_loop():
     enc, _ = encoded_toy()
     model = small_model(enc)
@@ -322,6 +341,29 @@ def test_steps_and_solver_are_sampling_arguments(trained, tmp_path):
         trained.sample(10, steps=0)
     with pytest.raises(UnknownNameError, match="unknown solver 'rk4'"):
         trained.sample(10, solver="rk4")
+
+
+def test_precision_is_a_sampling_argument(trained, tmp_path, monkeypatch):
+    import tabular.models.diffusion as diffusion_module
+
+    f32 = trained.sample(400, seed=3, precision="float32")
+    b16 = trained.sample(400, seed=3, precision="bfloat16")
+    assert not f32["value"].equals(b16["value"])  # the products are rounded: other numbers...
+    assert abs(f32["value"].mean() - b16["value"].mean()) < 0.3  # ...from the same model
+    assert (f32["group"] == b16["group"]).mean() > 0.8
+    # "auto" (the default): bfloat16 where the CPU has bfloat16 units, float32 elsewhere
+    monkeypatch.setattr(diffusion_module, "bfloat16_units", lambda: False)
+    pd.testing.assert_frame_equal(trained.sample(400, seed=3), f32)
+    monkeypatch.setattr(diffusion_module, "bfloat16_units", lambda: True)
+    pd.testing.assert_frame_equal(trained.sample(400, seed=3, precision="auto"), b16)
+    # an export keeps its precision: a float32 export samples the float32 rows
+    loaded = tf.saved_model.load(str(trained.export(tmp_path / "f32", precision="float32")))
+    value = loaded.sample(n=tf.constant(400, tf.int64), seed=tf.constant(3, tf.int64))["value"].numpy()
+    np.testing.assert_array_equal(value, f32["value"].to_numpy(dtype=float))
+    with pytest.raises(UnknownNameError, match="unknown precision 'float16'"):
+        trained.sample(10, precision="float16")
+    with pytest.raises(UnknownNameError, match="unknown DiffusionConfig.precision 'float16'"):
+        DiffusionConfig(precision="float16")
 
 
 def test_distributed_step_matches_single_device(two_cpu_strategy):
