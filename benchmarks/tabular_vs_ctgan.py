@@ -9,9 +9,10 @@ Tables (``--table``):
 - ``small`` — an 800-row stratified subsample (``random_state`` = the seed) of Adult's protocol
   training part, scored on the same test part: a method must not fall apart on small data.
 
-Every model trains on the training part with the same epoch budget (``diffusion``: its default
-number of updates; the ``epochs`` column says how many epochs each trained) and its default batch
-size, synthesizes as many rows as the training part, and is scored by :func:`tabular.evaluate`
+Every model trains on the training part with its defaults (SDV's: 300 epochs; genlab's TVAE: 300
+epochs; genlab's CTGAN: 300 epochs, more on a small table — at least 10,000 updates; ``diffusion``:
+its default number of updates; the ``epochs`` column says how many epochs each trained) or with
+one epoch budget for all (``--epochs``), and its default batch size, synthesizes as many rows as the training part, and is scored by :func:`tabular.evaluate`
 (RandomForest and logistic detection, efficacy, column shapes, pair trends, exact copies) plus the
 DCR share of ``benchmarks/diffusion_adult.py`` (0.5: no memorisation). A real-vs-real row (the
 training part's two stratified halves) shows the ideal values. Speed, on the same CPU in the same
@@ -27,13 +28,13 @@ separate environment::
     python3 -m venv ../bench-venv
     ../bench-venv/bin/pip install torch ctgan      # CPU wheels are enough
     ../bench-venv/bin/pip install -e .             # genlab + TensorFlow
-    ../bench-venv/bin/python benchmarks/tabular_vs_ctgan.py --epochs 300 --seeds 3
+    ../bench-venv/bin/python benchmarks/tabular_vs_ctgan.py --seeds 3
 
 Without ``ctgan`` importable the script runs genlab alone and says so.
 
-Options: ``--epochs N`` (default 300, CTGAN's default; for the methods whose training length is
-counted in epochs — ``tabular.synthesizers.budget_field`` — the others, ``diffusion``, train their
-default number of updates, or ``--set updates=N``), ``--seeds N`` (3), ``--first-seed K``,
+Options: ``--epochs N`` (exactly N epochs for SDV's models and the genlab methods whose training
+length is counted in epochs — ``tabular.synthesizers.budget_field`` — default: each model's own;
+``diffusion`` trains its default number of updates, or ``--set updates=N``), ``--seeds N`` (3), ``--first-seed K``,
 ``--methods tvae,ctgan`` (genlab methods, default ``tvae``), ``--models`` (a subset of the run's
 models by name, e.g. ``sdv-tvae``: one model per process), ``--set KEY=VALUE`` (override a field
 of the genlab methods' configs, repeatable: an ablation such as ``--set prior_components=0``),
@@ -71,6 +72,7 @@ METRICS = ("detection_auc", "lr_detection_auc", "lr_detection_score", "column_sh
            "export_rows_per_cpu_second", "peak_memory_mb")
 TABLES = ("adult", "patients", "small")
 SDV = ("sdv-ctgan", "sdv-tvae")
+SDV_EPOCHS = 300  # SDV's default
 
 
 def load_table(name: str, seed: int) -> tuple:
@@ -142,10 +144,11 @@ def fit_sdv(name: str, train: pd.DataFrame, epochs: int, seed: int):
     return model, total, total_cpu, (total - prep["seconds"]) / epochs, (total_cpu - prep["cpu"]) / epochs
 
 
-def budget(method: str, epochs: int) -> dict:
+def budget(method: str, epochs: int | None) -> dict:
     """``{"epochs": epochs}`` for a method whose training length is counted in epochs, ``{}`` for the
-    others (``budget_field``: ``"diffusion"`` counts updates), which train their default length."""
-    return {"epochs": epochs} if budget_field(method) == "epochs" else {}
+    others (``budget_field``: ``"diffusion"`` counts updates) and when ``epochs`` is ``None``: they
+    train their default length (``"ctgan"``: 300 epochs, more on a small table)."""
+    return {"epochs": epochs} if epochs is not None and budget_field(method) == "epochs" else {}
 
 
 def parse_setting(item: str) -> tuple[str, object]:
@@ -200,8 +203,9 @@ def fit_and_sample(name: str, method: str | None, train: pd.DataFrame, args, ove
     """Fit one model, sample ``len(train)`` rows; ``(synthetic, timings)``."""
     start, cpu = time.perf_counter(), time.process_time()
     if method is None:
-        model, fit_seconds, fit_cpu, per_epoch, cpu_per_epoch = fit_sdv(name, train, args.epochs, seed)
-        epochs, export = args.epochs, {}
+        epochs = SDV_EPOCHS if args.epochs is None else args.epochs
+        model, fit_seconds, fit_cpu, per_epoch, cpu_per_epoch = fit_sdv(name, train, epochs, seed)
+        export = {}
     else:
         synth = Synthesizer(method, seed=seed, **{**budget(method, args.epochs), **overrides}).fit(train)
         fit_seconds, fit_cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -221,8 +225,9 @@ def fit_and_sample(name: str, method: str | None, train: pd.DataFrame, args, ove
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--table", choices=TABLES, default="adult")
-    parser.add_argument("--epochs", type=int, default=300,
-                        help="epochs of the methods whose budget is epochs (diffusion trains its default updates)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="epochs of every method whose budget is epochs (default: each method's default; "
+                             "SDV's: 300; diffusion trains its default updates)")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--methods", default="tvae", help="genlab methods, comma-separated (tvae, ctgan, diffusion)")
     parser.add_argument("--models", default=None,
@@ -263,7 +268,7 @@ def main(argv=None) -> int:
     records = json.loads(path.read_text()) if path.exists() else []
     done = {(r.get("table", "adult"), r["model"], r["seed"]) for r in records}
     train, test, target = load_table(args.table, args.first_seed)
-    print(f"table {args.table}: train {len(train)} rows, test {len(test)} rows; epochs {args.epochs}; seeds "
+    print(f"table {args.table}: train {len(train)} rows, test {len(test)} rows; epochs {args.epochs or 'default'}; seeds "
           f"{args.seeds}; models {[n for n, _ in names]}; SDV: {'yes' if have_sdv else 'NOT INSTALLED - genlab alone'}",
           flush=True)
 
@@ -295,7 +300,7 @@ def main(argv=None) -> int:
             print(f"seed {seed} {name:14s}: " + ", ".join(f"{k} {row[k]:.4f}" for k in METRICS if k in row),
                   flush=True)
 
-    report(records, run, f"{args.table}, train {len(train)} / test {len(test)} rows, {args.epochs} epochs "
+    report(records, run, f"{args.table}, train {len(train)} / test {len(test)} rows, {args.epochs or 'default'} epochs "
                          "(the methods counted in epochs; diffusion: its updates, see the epochs column), "
                          "default batch sizes")
     return 0

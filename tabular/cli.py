@@ -115,7 +115,8 @@ def run(args) -> int:
             return 0  # the chief saves
         path = synth.save(args.out)
         rows = "" if source.rows is None else f"{source.rows} rows, "  # CSV files: not counted twice
-        print(f"saved: {path} ({rows}{len(source.columns)} columns, {synth.epochs} epochs, "
+        epochs = len(next(iter(synth.history_.values())))  # the epochs trained (a method may set them by the table)
+        print(f"saved: {path} ({rows}{len(source.columns)} columns, {epochs} epochs, "
               f"{synth.seconds_per_epoch_:.2f} s/epoch)")
     elif command == "sample":
         synth = Synthesizer.load(args.model)

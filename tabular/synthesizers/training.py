@@ -257,6 +257,17 @@ def as_path_source(data, chunk_rows: int | None = None) -> TableSource | None:
     return None
 
 
+def count_rows(data) -> int:
+    """Rows of a training table given as ``fit`` takes it (a frame, array, path, glob or folder;
+    Parquet metadata where it has the count, else one streamed pass over the chunks), at least 1.
+    Methods whose default training length depends on the table's size count it with this."""
+    source = as_path_source(data)
+    if source is not None:
+        rows = source.rows
+        return max(1, rows if rows is not None else sum(len(chunk) for chunk in source.chunks()))
+    return max(1, len(data)) if hasattr(data, "__len__") else 1
+
+
 def fit_encoder_on_scan(encoder, scan, column_types: dict):
     """Fit ``encoder`` on a table scan's sample, then give it the table's exact statistics.
 
@@ -325,4 +336,4 @@ class FitCheckpoint(_FitCheckpoint):
             synthesizer.save(self.final)
 
 
-__all__ = ["FitCheckpoint", "MIN_STEPS", "TrainingData", "WINDOW_ROWS", "batch_for", "as_path_source", "data_fingerprint", "fit_encoder_on_scan"]
+__all__ = ["FitCheckpoint", "MIN_STEPS", "TrainingData", "WINDOW_ROWS", "batch_for", "as_path_source", "count_rows", "data_fingerprint", "fit_encoder_on_scan"]

@@ -240,3 +240,23 @@ def test_a_small_table_gets_several_steps_per_epoch(method, frame):
     config = dataclasses.replace(TINY[method], batch_size=500, epochs=1)
     Synthesizer(method, config, seed=0).fit(frame, callbacks=[counter])
     assert counter.steps[-1] == 8, counter.steps
+
+
+def test_ctgan_default_epochs_make_enough_updates_on_a_small_table(frame, monkeypatch):
+    # 300 epochs of 800 rows are 2,400 updates: genlab's CTGAN reached efficacy ratio 0.56 there. By
+    # default it trains at least min_updates updates; a number of epochs given is kept exactly.
+    from tabular.synthesizers import ctgan as ctgan_module
+
+    config = CTGANConfig()
+    assert config.batch_for(26048) == 500 and config.epochs_for(26048) == 300  # Adult: 15,600 updates
+    assert config.batch_for(800) == 100 and config.epochs_for(800) == 1250  # 8 updates per epoch
+    assert CTGANConfig(epochs=300).epochs_for(800) == 300 and CTGANConfig(min_updates=0).epochs_for(800) == 300
+    assert CTGANConfig(pac=30).batch_for(800) == 90  # whole packs
+    # fit takes its epochs from the rule: 400 rows, batches of 50 (8 per epoch), 40 updates -> 5 epochs
+    monkeypatch.setattr(ctgan_module, "DEFAULT_EPOCHS", 1)
+    tiny = dataclasses.replace(TINY["ctgan"], epochs=None, min_updates=40, batch_size=500)
+    synth = Synthesizer("ctgan", tiny, seed=0).fit(frame)
+    assert len(synth.history_["g_loss"]) == 5
+    assert len(Synthesizer("ctgan", tiny, seed=0).fit(frame, epochs=2).history_["g_loss"]) == 2
+    with pytest.raises(ConfigError, match="CTGANConfig.epochs must be an int >= 1"):
+        CTGANConfig(epochs=0)
