@@ -6,7 +6,9 @@ into 20,838 rows to fit and 5,210 validation rows to score. Two stages:
 
 - ``fit``: train ``Synthesizer("diffusion")`` on the 20,838 rows with the defaults, or with
   ``--width`` / ``--depth`` / ``--updates`` overrides, and save it into ``OUT/w<width>d<depth>``.
-- ``score``: load each saved synthesizer, and for each number of solver steps (``--steps``)
+- ``score``: load each saved synthesizer, and for each number of solver steps (``--steps``),
+  sampler precision (``--precisions``, default ``auto``) and reveal plan of the categories
+  (``--reveal``: ``spread``, the model's, or ``independent``, the former plan, as an ablation)
   sample 20,838 rows with ``Synthesizer.sample`` and from the SavedModel exported with that
   many steps (rows per wall second after a call that traces the graph, and per process CPU
   second), then score the Python rows against the validation rows with :func:`tabular.evaluate`
@@ -42,6 +44,7 @@ from sklearn.model_selection import train_test_split
 
 from genlab.runner import RunDir
 from tabular import Synthesizer, evaluate, load_adult
+from tabular.models.diffusion import TabularDiffusion, resolve_precision
 from tabular.synthesizers import DiffusionConfig
 
 METRICS = ("detection_auc", "lr_detection_auc", "column_shapes", "column_pair_trends", "efficacy_ratio")
@@ -81,33 +84,52 @@ def fit(args) -> None:
     print(f"{name}: fit {seconds:.0f} s ({cpu_seconds:.0f} CPU s), saved to {folder / 'model'}", flush=True)
 
 
+def independent_reveal_plan(self, n, steps, seed):
+    """The former reveal plan of ``TabularDiffusion`` (an ablation): each categorical column's
+    reveal step drawn independently, uniform on ``0 .. steps - 1`` (several columns of a row may
+    come due in one step)."""
+    lay = self.layout
+    fold = tf.random.experimental.stateless_fold_in
+    u = tf.random.stateless_uniform((n, lay.n_disc), fold(seed, 1))
+    at = tf.minimum(tf.floor(u * tf.cast(steps, tf.float32)), tf.cast(steps, tf.float32) - 1.0)
+    v = tf.random.stateless_uniform((n, len(lay.slots)), fold(seed, 2), minval=1e-20, maxval=1.0)
+    return at, -tf.math.log(-tf.math.log(v))
+
+
+REVEAL_PLANS = {"spread": TabularDiffusion._reveal_plan, "independent": independent_reveal_plan}
+
+
 def score(args) -> None:
     fit_rows, valid = validation_split()
     n = len(fit_rows)
-    steps_list = [int(s) for s in args.steps.split(",")]
+    settings = [(int(steps), precision, reveal) for reveal in args.reveal.split(",")
+                for precision in args.precisions.split(",") for steps in args.steps.split(",")]
     run = RunDir("bench_diffusion_sampling", args.out)
     path = run.path / "records.json"
     records = json.loads(path.read_text()) if path.exists() else []
-    done = {(r["model"], r["steps"]) for r in records}
+    done = {(r["model"], r["steps"], r.get("precision", "float32"), r.get("reveal", "independent")) for r in records}
     models = sorted(p.parent for p in Path(args.models_dir or args.out).glob("*/model"))
     if args.models:
         models = [m for m in models if m.name in args.models.split(",")]
     for folder in models:
-        synth = Synthesizer.load(folder / "model")
-        for steps in steps_list:
-            if (folder.name, steps) in done:
+        for steps, precision, reveal in settings:
+            if (folder.name, steps, precision, reveal) in done:
                 continue
-            py = rows_per_second(lambda: synth.sample(n, seed=0, steps=steps), n)
+            TabularDiffusion._reveal_plan = REVEAL_PLANS[reveal]
+            synth = Synthesizer.load(folder / "model")  # fresh graphs for this plan
+            py = rows_per_second(lambda: synth.sample(n, seed=0, steps=steps, precision=precision), n)
             with tempfile.TemporaryDirectory() as tmp:
-                synth.export(Path(tmp) / "export", steps=steps)
+                synth.export(Path(tmp) / "export", steps=steps, precision=precision)
                 exported = tf.saved_model.load(str(Path(tmp) / "export"))
                 sm = rows_per_second(lambda: {k: v.numpy() for k, v in exported.sample(
                     n=tf.constant(n, tf.int64), seed=tf.constant(0, tf.int64)).items()}, n)
-            row = {"model": folder.name, "steps": steps, "python_rows_per_second": py[0],
+            row = {"model": folder.name, "steps": steps, "precision": precision,
+                   "resolved_precision": resolve_precision(precision), "reveal": reveal,
+                   "python_rows_per_second": py[0],
                    "python_rows_per_cpu_second": py[1], "export_rows_per_second": sm[0],
                    "export_rows_per_cpu_second": sm[1]}
             if not args.speed_only:
-                synthetic = synth.sample(n, seed=0, steps=steps)
+                synthetic = synth.sample(n, seed=0, steps=steps, precision=precision)
                 metrics = evaluate(fit_rows, valid, synthetic[fit_rows.columns], target="income", seed=0,
                                    plots=False).metrics
                 row.update({k: metrics[k] for k in METRICS})
@@ -115,7 +137,8 @@ def score(args) -> None:
             path.write_text(json.dumps(records, indent=2, default=float) + "\n")
             print(", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()),
                   flush=True)
-    columns = ["model", "steps", "python_rows_per_second", "python_rows_per_cpu_second", "export_rows_per_second",
+    TabularDiffusion._reveal_plan = REVEAL_PLANS["spread"]
+    columns = ["model", "steps", "precision", "reveal", "python_rows_per_second", "python_rows_per_cpu_second", "export_rows_per_second",
                "export_rows_per_cpu_second"] + ([] if args.speed_only else list(METRICS))
     run.report(records, "Diffusion sampling: speed and validation quality", columns,
                f"{n} rows sampled per call, best of 2 after a warm-up; quality on the validation split "
@@ -157,7 +180,7 @@ def profile(args) -> None:
     """Where the sampler's time goes, on untrained models of the Adult layout (speed does not depend on
     the weights): rows per CPU second of ``TabularDiffusion.sample`` (20,838 rows) against those of
     the denoiser's passes alone, for each width, step count, precision and rows per graph call."""
-    from tabular.models.diffusion import TabularDiffusion
+    from tabular.models.diffusion import TabularDiffusion, resolve_precision
 
     fit_rows, _ = validation_split()
     encoder = Synthesizer("diffusion", DiffusionConfig(updates=1), seed=0).fit(fit_rows.iloc[:2000]).encoder_
@@ -190,6 +213,10 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=None, help="small: override the batch size")
     parser.add_argument("--updates-list", default=None, help="small: comma-separated updates (0: the default)")
     parser.add_argument("--steps", default="10,15,20,25,50")
+    parser.add_argument("--precisions", default="auto", help="score: comma-separated sampler precisions "
+                        "(auto, float32, bfloat16)")
+    parser.add_argument("--reveal", default="spread", help="score: comma-separated reveal plans of the categories "
+                        "(spread: the model's; independent: the former plan, an ablation)")
     parser.add_argument("--models", default=None, help="comma-separated model folder names (default: all)")
     parser.add_argument("--models-dir", default=None,
                         help="score: where the fit stage saved the models (default --out)")

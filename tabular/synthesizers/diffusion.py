@@ -67,10 +67,12 @@ class DiffusionConfig:
             categories revealed spread over the run (:meth:`TabularDiffusion._reveal_plan`); the
             former plan, independent reveal steps, needed 20 steps for RF 0.542, trends 0.981.
         solver: Sampling solver of the numbers, one of ``SOLVERS`` (``"dpmpp2m"``: DPM-Solver++(2M)).
-        precision: The sampler's matrix products, one of ``PRECISIONS``: ``"auto"`` (bfloat16 on a
-            CPU with bfloat16 units — AMX or AVX-512 BF16 — and no GPU, else float32),
-            ``"float32"`` or ``"bfloat16"``; training is float32 always. Default of ``sample`` and
-            ``export`` (an export keeps the precision it was made with).
+        precision: The sampler's matrix products, one of ``PRECISIONS``: ``"float32"``,
+            ``"bfloat16"`` or ``"auto"`` (bfloat16 on a CPU with bfloat16 units — AMX or AVX-512
+            BF16 — and no GPU, else float32); training is float32 always. Default of ``sample``
+            and ``export`` (an export keeps the precision it was made with). float32: bfloat16
+            gave the same validation quality but no consistent speed gain of the whole sampler on
+            an AMX CPU (``benchmarks/diffusion_sampling.py``; see :mod:`tabular.models.diffusion`).
         sigma_max: Largest noise level of the numbers.
         cat_weight: Weight of the categorical loss.
         max_levels: Integer columns with at most this many distinct values are encoded as exact
@@ -86,7 +88,7 @@ class DiffusionConfig:
     ema_momentum: float = 0.999
     steps: int = 12
     solver: str = "dpmpp2m"
-    precision: str = "auto"
+    precision: str = "float32"
     sigma_max: float = 10.0
     cat_weight: float = 1.0
     max_levels: int = 20
