@@ -21,10 +21,12 @@ Usage::
     python -m benchmarks.diffusion_sampling fit --width 128 --out runs/output/diffusion_sampling
     python -m benchmarks.diffusion_sampling score --steps 10,15,20,25,50 --out runs/output/diffusion_sampling
     python -m benchmarks.diffusion_sampling small --updates-list 500,1000,2000,4000 --out runs/output/diffusion_small
+    python -m benchmarks.diffusion_sampling small --method ctgan --epochs-list 300,1200,3000 --out runs/output/ctgan_small
 
 ``small``: memorisation on a small table — an 800-row stratified subsample of the fit rows, fitted
 with each number of updates, its DCR share (``benchmarks.diffusion_adult.dcr_share``) and efficacy
-ratio scored against the validation rows. ``profile``: where the sampler's time goes (the whole
+ratio scored against the validation rows; ``--method ctgan --epochs-list 300,1200,3000`` fits the
+CTGAN method for each number of epochs instead (its training length on a small table). ``profile``: where the sampler's time goes (the whole
 sampler against the denoiser's passes alone, by width, steps, precision and rows per graph call)::
 
     python -m benchmarks.diffusion_sampling profile --out runs/output/diffusion_profile
@@ -45,7 +47,7 @@ from sklearn.model_selection import train_test_split
 from genlab.runner import RunDir
 from tabular import Synthesizer, evaluate, load_adult
 from tabular.models.diffusion import TabularDiffusion, resolve_precision
-from tabular.synthesizers import DiffusionConfig
+from tabular.synthesizers import CTGANConfig, DiffusionConfig
 
 METRICS = ("detection_auc", "lr_detection_auc", "column_shapes", "column_pair_trends", "efficacy_ratio")
 
@@ -156,6 +158,24 @@ def small(args) -> None:
     path = run.path / "small.json"
     records = json.loads(path.read_text()) if path.exists() else []
     rows = train_test_split(fit_rows, train_size=SMALL_ROWS, stratify=fit_rows["income"], random_state=args.seed)[0]
+    if args.method == "ctgan":  # the CTGAN method's training length on the small table, in epochs
+        for epochs in [int(e) for e in (args.epochs_list or "0").split(",")]:
+            config = CTGANConfig(**({} if epochs == 0 else {"epochs": epochs}))
+            start, cpu = time.perf_counter(), time.process_time()
+            synth = Synthesizer("ctgan", config, seed=args.seed).fit(rows)
+            seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
+            synthetic = synth.sample(len(rows), seed=args.seed)
+            metrics = evaluate(rows, valid, synthetic[rows.columns], target="income", seed=args.seed,
+                               plots=False).metrics
+            row = {"method": "ctgan", "rows": len(rows), "seed": args.seed, "epochs_setting": epochs or "default",
+                   "epochs": len(synth.history_["g_loss"]), **{k: metrics[k] for k in METRICS},
+                   "dcr_share": dcr_share(rows, valid, synthetic, seed=args.seed), "fit_seconds": seconds,
+                   "fit_cpu_seconds": cpu_seconds}
+            records.append(row)
+            path.write_text(json.dumps(records, indent=2, default=float) + "\n")
+            print(", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()),
+                  flush=True)
+        return
     for updates in [int(u) for u in (args.updates_list or "0").split(",")]:
         settings = {**({} if updates == 0 else {"updates": updates}),
                     **({} if args.batch_size is None else {"batch_size": args.batch_size}),
@@ -212,6 +232,10 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=None, help="small: override the batch size")
     parser.add_argument("--updates-list", default=None, help="small: comma-separated updates (0: the default)")
+    parser.add_argument("--method", choices=("diffusion", "ctgan"), default="diffusion",
+                        help="small: the method fitted (ctgan: one fit per --epochs-list value)")
+    parser.add_argument("--epochs-list", default=None, help="small, --method ctgan: comma-separated epochs "
+                        "(0: the default, 300 or at least min_updates updates)")
     parser.add_argument("--steps", default="10,15,20,25,50")
     parser.add_argument("--precisions", default="auto", help="score: comma-separated sampler precisions "
                         "(auto, float32, bfloat16)")
