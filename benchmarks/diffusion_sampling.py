@@ -21,11 +21,11 @@ Usage::
     python -m benchmarks.diffusion_sampling fit --width 128 --out runs/output/diffusion_sampling
     python -m benchmarks.diffusion_sampling score --steps 10,15,20,25,50 --out runs/output/diffusion_sampling
     python -m benchmarks.diffusion_sampling small --updates-list 500,1000,2000,4000 --out runs/output/diffusion_small
-    python -m benchmarks.diffusion_sampling small --method ctgan --epochs-list 300,1200,3000 --out runs/output/ctgan_small
+    python -m benchmarks.diffusion_sampling small --method ctgan --epochs-list 300,1200 --out runs/output/ctgan_small_val
 
 ``small``: memorisation on a small table — an 800-row stratified subsample of the fit rows, fitted
 with each number of updates, its DCR share (``benchmarks.diffusion_adult.dcr_share``) and efficacy
-ratio scored against the validation rows; ``--method ctgan --epochs-list 300,1200,3000`` fits the
+ratio scored against the validation rows; ``--method ctgan --epochs-list 300,1200`` fits the
 CTGAN method for each number of epochs instead (its training length on a small table). ``profile``: where the sampler's time goes (the whole
 sampler against the denoiser's passes alone, by width, steps, precision and rows per graph call)::
 

@@ -37,10 +37,11 @@ class CTGANConfig:
         min_updates: The fewest updates of a fit with the default ``epochs``. A WGAN-GP
             needs many more updates than one epoch of a small table gives: on 800 rows of Adult
             (batches of 100, 8 updates per epoch; ``benchmarks/tabular_vs_ctgan.py``'s small
-            table, measured on a validation split), 300 epochs (2,400 updates) gave efficacy
+            table, here of a validation split: ``python -m benchmarks.diffusion_sampling small
+            --method ctgan --epochs-list 300,1200``), 300 epochs (2,400 updates) gave efficacy
             ratio 0.56 and RandomForest detection AUC 0.98, 1,200 epochs (9,600 updates) 0.94 and
-            0.84, 3,000 epochs 0.93 and 0.71 (DCR share 0.45–0.51: no memorisation). Adult's
-            26,048 rows make 52 updates per epoch, 15,600 in 300 epochs: the rule does not bind.
+            0.84 (DCR share 0.45: no memorisation). Adult's 26,048 rows make 52 updates per
+            epoch, 15,600 in 300 epochs: the rule does not bind.
         batch_size: Rows per step (at most an eighth of the table's rows), a multiple of ``pac``
             (rounded down to one).
         latent_dim: Noise width.
