@@ -42,7 +42,7 @@ of the genlab methods' configs, repeatable: an ablation such as ``--set prior_co
 ``records.json`` after every model; a rerun into the same folder skips the models done),
 ``--part reference|genlab|ctgan`` (one part only); ``--merge DIR DIR ...`` aggregates the
 ``records.json`` of parts run in parallel processes (e.g. one seed and one model each, on a
-crowded machine) into one table.
+crowded machine) into one table (``DIR=sdv-ctgan,sdv-tvae``: only those models of ``DIR``).
 """
 
 from __future__ import annotations
@@ -239,14 +239,20 @@ def main(argv=None) -> int:
     parser.add_argument("--first-seed", type=int, default=0, help="seeds first_seed .. first_seed + seeds - 1")
     parser.add_argument("--merge", nargs="+", default=None,
                         help="run directories of earlier runs (e.g. one seed each, run in parallel): "
-                             "aggregate their records.json into one table, without training")
+                             "aggregate their records.json into one table, without training; DIR=model,model "
+                             "takes only those models' records from DIR")
     parser.add_argument("--part", choices=("all", "reference", "genlab", "ctgan"), default="all",
                         help="run one part only (the real-vs-real reference, genlab or SDV's models), to spread a "
                              "benchmark over parallel processes and --merge them")
     parser.add_argument("--out", default=None, help="run directory (rerun into it to resume)")
     args = parser.parse_args(argv)
     if args.merge:
-        records = [r for d in args.merge for r in json.loads((Path(d) / "records.json").read_text())]
+        records = []
+        for item in args.merge:  # DIR, or DIR=model,model: only those models' records (and the reference)
+            folder, _, only = item.partition("=")
+            wanted = {m.strip() for m in only.split(",") if m.strip()}
+            records += [r for r in json.loads((Path(folder) / "records.json").read_text())
+                        if not wanted or r["model"] in wanted or r["model"] == "real_vs_real"]
         run = RunDir("bench_tabular_vs_ctgan", args.out)
         report(records, run, f"merged from {len(args.merge)} runs ({', '.join(args.merge)})")
         return 0
