@@ -65,11 +65,11 @@ detection AUC, 0.5 is ideal):
 - The categories' reveal plan: independent reveal steps (MDLM) make several columns of a row
   due in one step, drawn independently of each other; spreading a row's columns over the run
   (:meth:`TabularDiffusion._reveal_plan`), on one fitted model, seed 0: 10 steps RF 0.586 ->
-  0.531, trends 0.976 -> 0.980; 20 steps RF 0.542 -> 0.516, trends 0.981 -> 0.983. The default
-  became 12 steps (RF 0.522, trends 0.982).
+  0.532, trends 0.976 -> 0.980; 12 steps 0.570 -> 0.523, 0.978 -> 0.982; 20 steps RF 0.542 ->
+  0.516, trends 0.981 -> 0.983. The default became 12 steps.
 - bfloat16 matrix products in the sampler (``precision="bfloat16"``, or ``"auto"`` on CPUs with
-  bfloat16 units): the same quality on the validation split (20 steps: RF 0.517 against 0.516,
-  trends 0.9825 against 0.9826; 10 steps RF 0.531 both). On this machine's CPU (AMX) the whole
+  bfloat16 units): the same quality on the validation split (12 steps: RF 0.522 against 0.523,
+  trends 0.982 both). On this machine's CPU (AMX) the whole
   sampler gained nothing consistent (SavedModel, 20,838 rows, the machine otherwise stopped: 12
   steps 23,831 against 24,641 rows/s, 20 steps 14,769 against 12,517): the SiLU activations (not
   fused into the products by oneDNN, unlike ReLU) and the categories' draws stay at float32

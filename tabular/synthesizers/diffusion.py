@@ -62,8 +62,8 @@ class DiffusionConfig:
             model (0: no average).
         steps: Sampling steps (default of ``sample`` and ``export``). 12: on the validation split
             (``benchmarks/diffusion_sampling.py``; one fitted model, seed 0) RF / logistic detection
-            0.522 / 0.501, shapes 0.992, trends 0.982, efficacy ratio 0.981 against 0.516 / 0.496,
-            0.993, 0.983, 0.981 at 20 steps and 0.531 / 0.505, 0.991, 0.980 at 10 — with the
+            0.523 / 0.501, shapes 0.992, trends 0.982, efficacy ratio 0.980 against 0.516 / 0.496,
+            0.993, 0.983, 0.981 at 20 steps and 0.532 / 0.505, 0.991, 0.980 at 10 — with the
             categories revealed spread over the run (:meth:`TabularDiffusion._reveal_plan`); the
             former plan, independent reveal steps, needed 20 steps for RF 0.542, trends 0.981.
         solver: Sampling solver of the numbers, one of ``SOLVERS`` (``"dpmpp2m"``: DPM-Solver++(2M)).
