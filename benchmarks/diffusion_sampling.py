@@ -5,7 +5,8 @@ Never the test part: the protocol's training part (stratified 80/20 split of the
 into 20,838 rows to fit and 5,210 validation rows to score. Two stages:
 
 - ``fit``: train ``Synthesizer("diffusion")`` on the 20,838 rows with the defaults, or with
-  ``--width`` / ``--depth`` / ``--updates`` overrides, and save it into ``OUT/w<width>d<depth>``.
+  ``--width`` / ``--depth`` / ``--updates`` / ``--activation`` overrides, and save it into
+  ``OUT/w<width>d<depth>[u<updates>][-<activation>]``.
 - ``score``: load each saved synthesizer, and for each number of solver steps (``--steps``),
   sampler precision (``--precisions``, default ``auto``) and reveal plan of the categories
   (``--reveal``: ``spread``, the model's, or ``independent``, the former plan, as an ablation)
@@ -72,10 +73,11 @@ def rows_per_second(call, n: int, repeats: int = 2) -> tuple[float, float]:
 
 def fit(args) -> None:
     fit_rows, _ = validation_split()
-    overrides = {k: v for k, v in (("width", args.width), ("depth", args.depth), ("updates", args.updates))
-                 if v is not None}
+    overrides = {k: v for k, v in (("width", args.width), ("depth", args.depth), ("updates", args.updates),
+                                   ("activation", args.activation)) if v is not None}
     config = DiffusionConfig(**overrides)
-    name = f"w{config.width}d{config.depth}" + (f"u{config.updates}" if args.updates is not None else "")
+    name = f"w{config.width}d{config.depth}" + (f"u{config.updates}" if args.updates is not None else "") \
+        + (f"-{config.activation}" if args.activation is not None else "")
     folder = Path(args.out) / name
     start, cpu = time.perf_counter(), time.process_time()
     synth = Synthesizer("diffusion", config, seed=args.seed).fit(fit_rows)
@@ -228,6 +230,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="runs/output/diffusion_sampling")
     parser.add_argument("--width", type=int, default=None)
     parser.add_argument("--depth", type=int, default=None)
+    parser.add_argument("--activation", choices=("relu", "silu"), default=None,
+                        help="fit: the denoiser's activation (default: the config's)")
     parser.add_argument("--updates", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=None, help="small: override the batch size")

@@ -157,7 +157,7 @@ class TabularDiffusion(keras.Model):
             ``linear`` blocks (dim 1) are numbers, ``softmax`` blocks are categories.
         data_dim: Encoded width.
         width: Hidden units of the denoiser (default 256).
-        depth: Hidden SiLU layers after the input projection (default 3).
+        depth: Hidden layers after the input projection (default 3).
         sigma_min, sigma_max, rho: Noise levels (defaults 0.002, 10, 7; EDM's 80 spends more of the
             training and sampling steps on levels that carry no information for unit-variance data).
         sigma_data: Standard deviation of the numbers (1 for quantile-normal values).
@@ -166,6 +166,7 @@ class TabularDiffusion(keras.Model):
         solver: Default solver of the numbers (one of ``SOLVERS``).
         precision: Default precision of the sampler's matrix products: ``"float32"`` or
             ``"bfloat16"`` (training is always float32).
+        activation: The denoiser's hidden activation, one of ``ACTIVATIONS`` (default ``"silu"``).
         seed: Integer seed of the training noise (sampling takes its own ``seed``).
         **kwargs: ``keras.Model`` arguments.
 
@@ -180,7 +181,8 @@ class TabularDiffusion(keras.Model):
 
     def __init__(self, spans, data_dim: int, width: int = 256, depth: int = 3, sigma_min: float = 0.002,
                  sigma_max: float = 10.0, rho: float = 7.0, sigma_data: float = 1.0, cat_weight: float = 1.0,
-                 steps: int = 12, solver: str = "dpmpp2m", precision: str = "float32", seed: int = 0, **kwargs):
+                 steps: int = 12, solver: str = "dpmpp2m", precision: str = "float32", activation: str = "silu",
+                 seed: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.spans = _span_triples(spans)
         self.data_dim, self.width, self.depth = int(data_dim), int(width), int(depth)
@@ -192,6 +194,7 @@ class TabularDiffusion(keras.Model):
         self.sigma_data, self.cat_weight = float(sigma_data), float(cat_weight)
         self.steps, self.solver, self.seed = _check_steps(steps), _check_solver(solver), int(seed)
         self.precision = _check_precision(precision)
+        self.activation = _check_activation(activation)
         self.layout = _Layout(self.spans, self.data_dim)
         lay = self.layout
         self.input_dim = lay.n_num + len(lay.slots) + lay.n_disc
@@ -206,7 +209,7 @@ class TabularDiffusion(keras.Model):
 
     # ------------------------------------------------------------------------------ network
     def _build_denoiser(self) -> "DiffusionMLP":
-        return DiffusionMLP(self.input_dim, self.output_dim, self.width, self.depth, name="denoiser")
+        return DiffusionMLP(self.input_dim, self.output_dim, self.width, self.depth, self.activation, name="denoiser")
 
     @staticmethod
     def time_features(t):
@@ -239,10 +242,10 @@ class TabularDiffusion(keras.Model):
         c_in, c_skip = ops.rsqrt(s2), self.sigma_data ** 2 / s2
         c_out = sigma * self.sigma_data * ops.rsqrt(s2)
         inputs = ops.concatenate([c_in * x_num_t, x_slots, masked], axis=1)  # (batch, input_dim)
-        if precision == "bfloat16":
-            out = self.denoiser.call_bfloat16(inputs, self.time_features(t))  # (batch, output_dim)
-        else:
-            out = self.denoiser(inputs, self.time_features(t), training=training)
+        if training:
+            out = self.denoiser(inputs, self.time_features(t), training=True)
+        else:  # (batch, output_dim)
+            out = self.denoiser.call_inference(inputs, self.time_features(t), precision)
         lay = self.layout
         return c_skip * x_num_t + c_out * out[:, :lay.n_num], out[:, lay.n_num:]
 
@@ -531,14 +534,22 @@ class TabularDiffusion(keras.Model):
         return {**super().get_config(), "spans": self.spans, "data_dim": self.data_dim, "width": self.width,
                 "depth": self.depth, "sigma_min": self.sigma_min, "sigma_max": self.sigma_max, "rho": self.rho,
                 "sigma_data": self.sigma_data, "cat_weight": self.cat_weight, "steps": self.steps,
-                "solver": self.solver, "precision": self.precision, "seed": self.seed}
+                "solver": self.solver, "precision": self.precision, "activation": self.activation, "seed": self.seed}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**{"activation": "silu", **config})  # saved before the option: SiLU layers
+
+
+#: Activations of the denoiser's hidden layers.
+ACTIVATIONS = ("relu", "silu")
 
 
 @keras.saving.register_keras_serializable(package="tabular.models")
 class DiffusionMLP(keras.layers.Layer):
-    """The denoiser: ``silu`` MLP on ``[noisy row | mask flags]`` plus an embedding of the time.
+    """The denoiser: an MLP on ``[noisy row | mask flags]`` plus an embedding of the time.
 
-    ``h = Dense(x) + E(t)``, then ``depth`` times ``h = Dense(silu(h))``, then ``Dense(silu(h))``;
+    ``h = Dense(x) + E(t)``, then ``depth`` times ``h = Dense(act(h))``, then ``Dense(act(h))``;
     ``E(t) = Dense(silu(Dense(features(t))))``. The time embedding broadcasts, so a sampler passes
     one ``(1, 32)`` row of time features per step instead of one per sample.
 
@@ -547,11 +558,15 @@ class DiffusionMLP(keras.layers.Layer):
         output_dim: Numbers plus category logits.
         width: Hidden units.
         depth: Hidden layers after the input projection.
+        activation: ``act``, one of ``ACTIVATIONS`` (``"relu"``: TabDDPM's MLP; ``"silu"``: TabSyn's).
     """
 
-    def __init__(self, input_dim: int, output_dim: int, width: int = 256, depth: int = 3, **kwargs):
+    def __init__(self, input_dim: int, output_dim: int, width: int = 256, depth: int = 3, activation: str = "silu",
+                 **kwargs):
         super().__init__(**kwargs)
         self.input_dim, self.output_dim, self.width, self.depth = int(input_dim), int(output_dim), int(width), int(depth)
+        self.activation = _check_activation(activation)
+        self.act = tf.nn.relu if self.activation == "relu" else tf.nn.silu
         self.time_1 = keras.layers.Dense(self.width, activation="silu", name="time_1")
         self.time_2 = keras.layers.Dense(self.width, name="time_2")
         self.project = keras.layers.Dense(self.width, name="project")
@@ -569,33 +584,39 @@ class DiffusionMLP(keras.layers.Layer):
         temb = self.time_2(self.time_1(time_features))  # (batch or 1, width)
         h = self.project(x) + temb  # (batch, width)
         for layer in self.hidden:
-            h = layer(ops.silu(h))
-        return self.head(ops.silu(h))  # (batch, output_dim)
+            h = layer(self.act(h))
+        return self.head(self.act(h))  # (batch, output_dim)
 
-    def call_bfloat16(self, x, time_features):
-        """Inference pass with bfloat16 matrix products (float32 time embedding, output and
-        accumulation), for sampling only: each layer is one ``MatMul`` + ``BiasAdd`` that oneDNN
-        runs as one fused kernel, and the time embedding of a shared time (``time_features`` of
-        one row) is folded into the projection's bias. Runs on the CPU's bfloat16 units (AMX /
+    def call_inference(self, x, time_features, precision: str = "float32"):
+        """The sampler's pass: the same function as :meth:`call`, each layer written as one
+        ``MatMul`` + ``BiasAdd`` (+ ``Relu`` of the next layer's input), the pattern oneDNN runs as
+        one fused kernel, with the time embedding of a shared time (``time_features`` of one row)
+        folded into the projection's bias. ``precision="bfloat16"``: bfloat16 matrix products
+        and activations (float32 time embedding and output), on the CPU's bfloat16 units (AMX /
         AVX-512 BF16) where it has them."""
         temb = self.time_2(self.time_1(time_features))  # (1 or batch, width), float32
+        dtype = tf.bfloat16 if precision == "bfloat16" else tf.float32
 
         def dense(layer, h, extra=None):
             bias = layer.bias if extra is None else layer.bias + extra
-            return tf.nn.bias_add(tf.matmul(h, tf.cast(layer.kernel, tf.bfloat16)), tf.cast(bias, tf.bfloat16))
+            return tf.nn.bias_add(tf.matmul(h, tf.cast(layer.kernel, dtype)), tf.cast(bias, dtype))
 
-        x = tf.cast(x, tf.bfloat16)
+        x = tf.cast(x, dtype)
         if temb.shape[0] == 1:  # one time for every row: a bias
             h = dense(self.project, x, temb[0])
         else:
-            h = dense(self.project, x) + tf.cast(temb, tf.bfloat16)
+            h = dense(self.project, x) + tf.cast(temb, dtype)
         for layer in self.hidden:
-            h = dense(layer, tf.nn.silu(h))
-        return tf.cast(dense(self.head, tf.nn.silu(h)), tf.float32)
+            h = dense(layer, self.act(h))
+        return tf.cast(dense(self.head, self.act(h)), tf.float32)
 
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
-                "width": self.width, "depth": self.depth}
+                "width": self.width, "depth": self.depth, "activation": self.activation}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**{"activation": "silu", **config})  # saved before the option: SiLU layers
 
 
 #: Precisions of the sampler's matrix products; ``"auto"`` is resolved by :func:`resolve_precision`.
@@ -627,6 +648,12 @@ def _check_precision(precision) -> str:
     if precision not in ("float32", "bfloat16"):
         raise ConfigError(f"precision must be 'float32' or 'bfloat16', received {precision!r}")
     return precision
+
+
+def _check_activation(activation) -> str:
+    if activation not in ACTIVATIONS:
+        raise ConfigError(f"activation must be one of {list(ACTIVATIONS)}, received {activation!r}")
+    return activation
 
 
 def _check_solver(solver) -> str:

@@ -28,7 +28,7 @@ import tensorflow as tf
 
 from genlab.errors import ConfigError, unknown_name
 from tabular.encoding import QuantileEncoder
-from tabular.models.diffusion import PRECISIONS, SOLVERS, TabularDiffusion, _check_steps, resolve_precision
+from tabular.models.diffusion import ACTIVATIONS, PRECISIONS, SOLVERS, TabularDiffusion, _check_steps, resolve_precision
 from tabular.synthesizers.base import Synthesizer, check_int, register
 from tabular.synthesizers.sampler import Conditions, GraphSampler
 from tabular.synthesizers.training import batch_for, count_rows
@@ -73,6 +73,7 @@ class DiffusionConfig:
             and ``export`` (an export keeps the precision it was made with). float32: bfloat16
             gave the same validation quality but no consistent speed gain of the whole sampler on
             an AMX CPU (``benchmarks/diffusion_sampling.py``; see :mod:`tabular.models.diffusion`).
+        activation: The denoiser's hidden activation, one of ``ACTIVATIONS``.
         sigma_max: Largest noise level of the numbers.
         cat_weight: Weight of the categorical loss.
         max_levels: Integer columns with at most this many distinct values are encoded as exact
@@ -89,6 +90,7 @@ class DiffusionConfig:
     steps: int = 12
     solver: str = "dpmpp2m"
     precision: str = "float32"
+    activation: str = "silu"
     sigma_max: float = 10.0
     cat_weight: float = 1.0
     max_levels: int = 20
@@ -111,6 +113,8 @@ class DiffusionConfig:
             raise unknown_name("DiffusionConfig.solver", self.solver, SOLVERS)
         if self.precision not in PRECISIONS:
             raise unknown_name("DiffusionConfig.precision", self.precision, PRECISIONS)
+        if self.activation not in ACTIVATIONS:
+            raise unknown_name("DiffusionConfig.activation", self.activation, ACTIVATIONS)
 
     def batch_for(self, n_rows: int) -> int:
         """Rows per update on a table of ``n_rows`` rows: ``batch_size``, at most ``n_rows // 8``
@@ -207,7 +211,7 @@ class DiffusionSynthesizer(Synthesizer):
         c = self.config
         model = TabularDiffusion(encoder.layout(), encoder.output_width_, width=c.width, depth=c.depth,
                                  sigma_max=c.sigma_max, cat_weight=c.cat_weight, steps=c.steps, solver=c.solver,
-                                 seed=self.seed)
+                                 activation=c.activation, seed=self.seed)
         model.compile(keras.optimizers.AdamW(c.learning_rate, weight_decay=0.0, use_ema=c.ema_momentum > 0,
                                              ema_momentum=c.ema_momentum or 0.99), jit_compile=self.jit_compile)
         return model
@@ -288,4 +292,4 @@ class DiffusionSynthesizer(Synthesizer):
         return steps, solver, resolve_precision(precision)
 
 
-__all__ = ["DiffusionConfig", "DiffusionSampler", "DiffusionSynthesizer", "PRECISIONS", "SOLVERS"]
+__all__ = ["ACTIVATIONS", "DiffusionConfig", "DiffusionSampler", "DiffusionSynthesizer", "PRECISIONS", "SOLVERS"]

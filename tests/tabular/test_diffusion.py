@@ -163,15 +163,28 @@ def test_call_denoises_in_the_encoded_layout():
     assert np.abs(far - x[:, value]).mean() > 0.3  # at t = 1 the input numbers carry ~no weight
 
 
-def test_denoiser_layer_config_round_trip():
-    layer = DiffusionMLP(7, 5, width=16, depth=2, name="d")
+@pytest.mark.parametrize("activation", ["relu", "silu"])
+def test_denoiser_layer_config_round_trip(activation):
+    layer = DiffusionMLP(7, 5, width=16, depth=2, activation=activation, name="d")
     clone = DiffusionMLP.from_config(layer.get_config())
-    assert (clone.input_dim, clone.output_dim, clone.width, clone.depth) == (7, 5, 16, 2)
+    assert (clone.input_dim, clone.output_dim, clone.width, clone.depth, clone.activation) == (7, 5, 16, 2, activation)
     clone.set_weights(layer.get_weights())
     x, t = np.random.default_rng(0).normal(size=(4, 7)).astype(np.float32), np.zeros((1, 32), np.float32)
     np.testing.assert_allclose(clone(x, t).numpy(), layer(x, t).numpy(), rtol=1e-6)
-    # the bfloat16 inference path computes the same function up to bfloat16 rounding
-    np.testing.assert_allclose(layer.call_bfloat16(x, t).numpy(), layer(x, t).numpy(), atol=0.05)
+    # the sampler's fused pass computes the same function; in bfloat16 up to its rounding
+    np.testing.assert_allclose(layer.call_inference(x, t).numpy(), layer(x, t).numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(layer.call_inference(x, t, "bfloat16").numpy(), layer(x, t).numpy(), atol=0.05)
+    other = DiffusionMLP(7, 5, width=16, depth=2, activation="silu" if activation == "relu" else "relu")
+    other.set_weights(layer.get_weights())
+    assert np.abs(other(x, t).numpy() - layer(x, t).numpy()).max() > 1e-3  # the activation is used
+
+
+def test_denoiser_saved_before_the_activation_option_loads_with_silu():
+    config = DiffusionMLP(7, 5, width=16, depth=1, activation="silu").get_config()
+    del config["activation"]
+    assert DiffusionMLP.from_config(config).activation == "silu"
+    with pytest.raises(ConfigError, match="activation"):
+        DiffusionMLP(7, 5, activation="gelu")
 
 
 def test_training_lowers_the_loss():
