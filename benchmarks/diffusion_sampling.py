@@ -96,8 +96,9 @@ def independent_reveal_plan(self, n, steps, seed):
     fold = tf.random.experimental.stateless_fold_in
     u = tf.random.stateless_uniform((n, lay.n_disc), fold(seed, 1))
     at = tf.minimum(tf.floor(u * tf.cast(steps, tf.float32)), tf.cast(steps, tf.float32) - 1.0)
+    column = tf.broadcast_to(tf.range(lay.n_disc, dtype=tf.float32), tf.shape(at))  # one round per column
     v = tf.random.stateless_uniform((n, len(lay.slots)), fold(seed, 2), minval=1e-20, maxval=1.0)
-    return at, -tf.math.log(-tf.math.log(v))
+    return at, column, lay.n_disc, -tf.math.log(-tf.math.log(v))
 
 
 REVEAL_PLANS = {"spread": TabularDiffusion._reveal_plan, "independent": independent_reveal_plan}

@@ -344,15 +344,22 @@ class TabularDiffusion(keras.Model):
 
     # ------------------------------------------------------------------------------ sampling
     def _unmask(self, logits, slots, masked, reveal_now, gumbel):
-        """MDLM's reverse step on the categories: the masked columns whose reveal step is now
-        (``reveal_now`` ``(n, D)``, 0/1) take the category of ``argmax(logits + gumbel)`` in their
-        block (the Gumbel-max trick: a draw from ``softmax(logits)``)."""
-        z = logits + gumbel  # (n, sum K)
-        draws = [tf.cast(z[:, o:o + k] >= tf.reduce_max(z[:, o:o + k], axis=1, keepdims=True), tf.float32)
-                 for o, k in zip(self.layout.offsets, self.layout.sizes)]  # one-hot (ties have probability 0)
+        """MDLM's reverse step on the categories: the masked columns whose reveal is now
+        (``reveal_now`` ``(n, D)``, 0/1, **at most one column per row**) take the category of
+        ``argmax(logits + gumbel)`` in their block (the Gumbel-max trick: a draw from
+        ``softmax(logits)``).
+
+        One argmax over the whole row, restricted to the slots of the row's column due now, instead
+        of one per block: a handful of whole-row ops whatever the number of columns (one per block
+        cost as much as the bfloat16 network passes; ``benchmarks/diffusion_sampling.py profile``).
+        :meth:`reverse` makes several columns of a row due in one step in successive calls
+        (rounds of :meth:`_reveal_plan`)."""
+        lay = self.layout
         reveal = reveal_now * masked  # (n, D)
-        spread = tf.matmul(reveal, self.layout.spread)  # (n, sum K): each column's flag on its slots
-        return slots + tf.concat(draws, axis=1) * spread, masked - reveal
+        on = tf.matmul(reveal, lay.spread)  # (n, sum K): 1 on the slots of the column due now, else 0
+        pick = tf.argmax(logits + gumbel + (on - 1.0) * 1e30, axis=1, output_type=tf.int32)  # (n,)
+        draw = tf.one_hot(pick, len(lay.slots)) * tf.reduce_max(reveal, axis=1, keepdims=True)
+        return slots + draw, masked - reveal
 
     def _reveal_plan(self, n, steps, seed):
         """The categories' random draws of a whole reverse run, made once before it.
@@ -372,8 +379,14 @@ class TabularDiffusion(keras.Model):
         A column is drawn once, at its reveal step, so its Gumbel noise is drawn up front too
         (drawing per step cost as much as the passes of a 128-wide denoiser, measured).
 
+        Several columns of a row due in one step (``D > steps``) are revealed in successive rounds
+        of :meth:`_unmask` from the same prediction, as the per-block draws were: round ``r mod
+        ceil(D / steps)`` for rank ``r`` (the ranks due in one step are consecutive, so their
+        rounds differ).
+
         Returns:
-            ``(reveal step (n, D) float32, Gumbel noise (n, sum K))``.
+            ``(reveal step (n, D) float32, round (n, D) float32, rounds (int32 scalar), Gumbel
+            noise (n, sum K))``.
         """
         lay = self.layout
         fold = tf.random.experimental.stateless_fold_in
@@ -382,8 +395,9 @@ class TabularDiffusion(keras.Model):
         offset = tf.random.stateless_uniform((n, 1), fold(seed, 3))
         steps_f = tf.cast(steps, tf.float32)
         at = tf.minimum(tf.floor((rank + offset) * steps_f / float(lay.n_disc)), steps_f - 1.0)
+        rounds = (lay.n_disc + steps - 1) // steps  # columns of a row due in one step, at most
         v = tf.random.stateless_uniform((n, len(lay.slots)), fold(seed, 2), minval=1e-20, maxval=1.0)
-        return at, -tf.math.log(-tf.math.log(v))
+        return at, tf.math.floormod(rank, tf.cast(rounds, tf.float32)), rounds, -tf.math.log(-tf.math.log(v))
 
     def _reverse(self, cond, seed, steps, solver="euler", precision="float32"):
         """The reverse process in TF ops: ``cond`` ``(n, D)`` int32 (category index, -1 = free),
@@ -421,7 +435,7 @@ class TabularDiffusion(keras.Model):
         steps = tf.cast(steps, tf.int32)
         steps_f = tf.cast(steps, tf.float32)
 
-        reveal_at, gumbel = self._reveal_plan(n, steps, seed) if lay.n_disc else (None, None)
+        reveal_at, round_of, rounds, gumbel = self._reveal_plan(n, steps, seed) if lay.n_disc else (None,) * 4
 
         def body(i, x_num, slots, masked, previous):
             t = 1.0 - tf.cast(i, tf.float32) / steps_f
@@ -443,8 +457,15 @@ class TabularDiffusion(keras.Model):
             else:
                 x_next = x_num + (sigma_s - sigma_t) * slope  # Euler
             if lay.n_disc:
-                now = tf.cast(tf.equal(reveal_at, tf.cast(i, tf.float32)), tf.float32)  # (n, D)
-                slots, masked = self._unmask(logits, slots, masked, now, gumbel)
+                due = tf.equal(reveal_at, tf.cast(i, tf.float32))  # (n, D)
+
+                def reveal_round(k, slots, masked):  # at most one column per row in each round
+                    now = tf.cast(due & tf.equal(round_of, tf.cast(k, tf.float32)), tf.float32)
+                    return (k + 1,) + self._unmask(logits, slots, masked, now, gumbel)
+
+                _, slots, masked = reveal_round(0, slots, masked)
+                if lay.n_disc > 1:  # further rounds when steps < D
+                    _, slots, masked = tf.while_loop(lambda k, *_: k < rounds, reveal_round, (1, slots, masked))
             if solver == "heun":  # Heun's correction (EDM's 2nd order), except on the last step to sigma 0
                 def correct():
                     again, _ = self._denoise(x_next, slots, masked, tf.reshape(s, (1,)), precision=precision)

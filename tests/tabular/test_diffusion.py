@@ -259,14 +259,58 @@ def test_reveal_plan_spreads_a_rows_columns_and_keeps_each_uniform(steps):
     spans = [[0, 1, "linear"]] + [[1 + 2 * j, 2, "softmax"] for j in range(6)]
     model = TabularDiffusion(spans, 13, width=8, depth=0)
     n = 20000
-    at, gumbel = model._reveal_plan(n, steps, tf.constant([0, 1]))
-    at = at.numpy().astype(int)
+    at, round_of, rounds, gumbel = model._reveal_plan(n, steps, tf.constant([0, 1]))
+    at, round_of = at.numpy().astype(int), round_of.numpy().astype(int)
     assert at.shape == (n, 6) and gumbel.shape == (n, 12) and at.min() == 0 and at.max() == steps - 1
     per_step = np.stack([np.bincount(row, minlength=steps) for row in at])  # (n, steps) columns due
     assert per_step.max() == -(-6 // steps) and per_step.min() >= 6 // steps
+    # the columns of a row due in one step are revealed in different rounds (one per row per round)
+    assert int(rounds) == -(-6 // steps) and round_of.min() == 0 and round_of.max() == int(rounds) - 1
+    keys = at * int(rounds) + round_of  # (step, round) of each column: distinct within a row
+    assert all(len(set(row)) == 6 for row in keys[:2000])
     for j in range(6):
         share = np.bincount(at[:, j], minlength=steps) / n
         assert np.abs(share - 1.0 / steps).max() < 0.015, (j, share)
+
+
+def test_unmask_draws_the_argmax_within_the_revealed_columns_block():
+    # _unmask takes one argmax over the whole row restricted to the slots of the column due now;
+    # it must equal argmax(logits + gumbel) within that column's block, leave the other columns
+    # and rows with nothing due alone, and never reveal a clamped (unmasked) column.
+    spans = [[0, 1, "linear"], [1, 3, "softmax"], [4, 2, "softmax"], [6, 5, "softmax"]]
+    model = TabularDiffusion(spans, 11, width=8, depth=0)
+    rng = np.random.default_rng(0)
+    n, blocks = 500, [(0, 3), (3, 2), (5, 5)]
+    logits, gumbel = rng.normal(size=(n, 10)).astype(np.float32), rng.gumbel(size=(n, 10)).astype(np.float32)
+    column = rng.integers(-1, 3, n)  # the column due now per row, -1: none
+    now = np.zeros((n, 3), np.float32)
+    now[column >= 0, column[column >= 0]] = 1.0
+    masked = (rng.uniform(size=(n, 3)) < 0.8).astype(np.float32)
+    slots = np.zeros((n, 10), np.float32)
+    out_slots, out_masked = [np.asarray(v) for v in model._unmask(*map(tf.constant, (logits, slots, masked, now, gumbel)))]
+    expected = np.zeros((n, 10), np.float32)
+    for r in range(n):
+        j = column[r]
+        if j >= 0 and masked[r, j]:
+            o, k = blocks[j]
+            expected[r, o + np.argmax(logits[r, o:o + k] + gumbel[r, o:o + k])] = 1.0
+    np.testing.assert_array_equal(out_slots, expected)
+    np.testing.assert_array_equal(out_masked, masked * (1.0 - now))
+
+
+def test_several_columns_due_in_one_step_are_all_revealed():
+    # With fewer steps than categorical columns, a row reveals several columns in one step (in
+    # rounds); every block must end exactly one-hot, and a clamped column keep its category.
+    enc, _ = encoded_toy()
+    model = small_model(enc)
+    assert model.layout.n_disc >= 2
+    start = model.layout.discrete[0][0]
+    for conditions in (None, {start: 1}):
+        rows = model.sample(200, seed=1, steps=1, conditions=conditions)
+        for span in enc.spans_:
+            if span.activation == "softmax":
+                np.testing.assert_array_equal(rows[:, span.start:span.stop].sum(1), 1.0)
+    assert (rows[:, start + 1] == 1.0).all()
 
 
 def test_steps_run_in_one_graph_loop():
