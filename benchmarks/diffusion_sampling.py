@@ -28,9 +28,10 @@ Usage::
 with each number of updates, its DCR share (``benchmarks.diffusion_adult.dcr_share``) and efficacy
 ratio scored against the validation rows; ``--method ctgan --epochs-list 300,1200`` fits the
 CTGAN method for each number of epochs instead (its training length on a small table). ``profile``: where the sampler's time goes (the whole
-sampler against the denoiser's passes alone, by width, steps, precision and rows per graph call)::
+sampler against the sampler without the categories' reveal and the denoiser's passes alone, by
+activation, precision and steps, interleaved rounds)::
 
-    python -m benchmarks.diffusion_sampling profile --out runs/output/diffusion_profile
+    python -m benchmarks.diffusion_sampling profile --steps 12,10 --precisions float32,bfloat16 --out runs/output/diffusion_profile
 """
 
 from __future__ import annotations
@@ -200,29 +201,53 @@ def small(args) -> None:
 
 
 def profile(args) -> None:
-    """Where the sampler's time goes, on untrained models of the Adult layout (speed does not depend on
-    the weights): rows per CPU second of ``TabularDiffusion.sample`` (20,838 rows) against those of
-    the denoiser's passes alone, for each width, step count, precision and rows per graph call."""
-    from tabular.models.diffusion import TabularDiffusion, resolve_precision
+    """Where the sampler's time goes, on untrained models of the Adult layout (speed does not
+    depend on the weights): rows per wall and per CPU second of ``TabularDiffusion.sample``
+    (20,838 rows per call), of the same sampler with the categories left masked (no reveal: the
+    cost of :meth:`TabularDiffusion._unmask`), and of the denoiser's passes alone, for each
+    activation (``--activations``), precision (``--precisions``) and step count (``--steps``).
+    Every setting is called once per round, ``--rounds`` rounds, and the median is reported: the
+    settings share the machine's state (speed as ratios side by side in one run)."""
+    import statistics
 
     fit_rows, _ = validation_split()
     encoder = Synthesizer("diffusion", DiffusionConfig(updates=1), seed=0).fit(fit_rows.iloc[:2000]).encoder_
-    n, rows = len(fit_rows), []
-    for width in (256, 128):
-        model = TabularDiffusion(encoder.layout(), encoder.output_width_, width=width)
-        x, time_features = tf.random.normal((n, model.input_dim)), tf.zeros((1, 32))
-        passes = tf.function(lambda x: model.denoiser(x, time_features))
-        for steps, precision, batch in ((10, "float32", 65536), (20, "float32", 65536), (10, "bfloat16", 65536),
-                                        (10, "float32", 2048), (10, "float32", 8192)):
-            sample = rows_per_second(lambda: model.sample(n, steps=steps, precision=precision, batch_size=batch), n)
-            alone = rows_per_second(lambda: [passes(x).numpy() for _ in range(steps)], n)
-            row = {"width": width, "steps": steps, "precision": precision, "rows_per_call": batch,
-                   "sample_rows_per_cpu_second": sample[1], "denoiser_passes_alone_rows_per_cpu_second": alone[1]}
-            rows.append(row)
-            print(row, flush=True)
+    n, calls = len(fit_rows), {}
+    for activation in args.activations.split(","):
+        for precision in [resolve_precision(p) for p in args.precisions.split(",")]:
+            model = TabularDiffusion(encoder.layout(), encoder.output_width_, width=args.width or 256,
+                                     depth=3 if args.depth is None else args.depth, activation=activation)
+            masked = TabularDiffusion(encoder.layout(), encoder.output_width_, width=args.width or 256,
+                                      depth=3 if args.depth is None else args.depth, activation=activation)
+            masked._unmask = lambda logits, slots, masked_, now, gumbel: (slots, masked_)  # ablation: no reveal
+            x, time_features = tf.random.normal((n, model.input_dim)), tf.zeros((1, 32))
+            passes = tf.function(lambda x, m=model, p=precision: m.denoiser.call_inference(x, time_features, p))
+            for steps in [int(s) for s in args.steps.split(",")]:
+                key = (activation, precision, steps)
+                calls[key + ("sample",)] = lambda m=model, s=steps, p=precision: m.sample(n, steps=s, precision=p)
+                calls[key + ("sample, categories left masked",)] = \
+                    lambda m=masked, s=steps, p=precision: m.sample(n, steps=s, precision=p)
+                calls[key + ("denoiser passes alone",)] = \
+                    lambda s=steps, f=passes: [f(x).numpy() for _ in range(s)]
+    timings = {key: ([], []) for key in calls}
+    for call in calls.values():  # warm-up: tracing
+        call()
+    for _ in range(args.rounds):
+        for key, call in calls.items():
+            start, cpu = time.perf_counter(), time.process_time()
+            call()
+            timings[key][0].append(n / (time.perf_counter() - start))
+            timings[key][1].append(n / max(time.process_time() - cpu, 1e-9))
+    rows = []
+    for (activation, precision, steps, what), (wall, cpu) in timings.items():
+        rows.append({"activation": activation, "precision": precision, "steps": steps, "what": what,
+                     "rows_per_second": statistics.median(wall), "rows_per_cpu_second": statistics.median(cpu),
+                     "min_rows_per_second": min(wall), "max_rows_per_second": max(wall)})
+        print(rows[-1], flush=True)
     run = RunDir("bench_diffusion_profile", args.out)
-    run.report(rows, "Diffusion sampler: whole sampler against the denoiser's passes alone", list(rows[0]),
-               f"{n} rows; untrained models of the Adult layout; best of 2 after a warm-up.")
+    run.report(rows, "Diffusion sampler: whole sampler, without the categories' reveal, denoiser passes alone",
+               list(rows[0]), f"{n} rows per call; untrained models of the Adult layout (width "
+               f"{args.width or 256}); median of {args.rounds} interleaved rounds after a warm-up.")
 
 
 def main(argv=None) -> int:
@@ -250,6 +275,8 @@ def main(argv=None) -> int:
     parser.add_argument("--models-dir", default=None,
                         help="score: where the fit stage saved the models (default --out)")
     parser.add_argument("--speed-only", action="store_true", help="timings only, no quality scores")
+    parser.add_argument("--activations", default="relu,silu", help="profile: comma-separated activations")
+    parser.add_argument("--rounds", type=int, default=7, help="profile: interleaved calls of each setting")
     args = parser.parse_args(argv)
     {"fit": fit, "score": score, "small": small, "profile": profile}[args.stage](args)
     return 0
