@@ -2,6 +2,7 @@
 (training, the graph sampler, tf.distribute scaling, serialization) and the "diffusion" synthesizer
 (conditions by inpainting, sampling settings, export)."""
 
+import dataclasses
 import json
 
 import keras
@@ -14,7 +15,7 @@ from genlab.errors import ConfigError, InputShapeError, InvalidValueError, NotFi
 from tabular.encoding import QuantileEncoder, Span, encoder_from_state
 from tabular.models.diffusion import SOLVERS, DiffusionMLP, TabularDiffusion
 from tabular.synthesizers import DiffusionConfig, Synthesizer
-from tabular.synthesizers.diffusion import DiffusionSampler
+from tabular.synthesizers.diffusion import DiffusionSampler, DiffusionSynthesizer
 
 def mixed_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
     """Every hard case: ties, a 90 % spike, decimals, missing numbers and categories, booleans,
@@ -180,9 +181,19 @@ def test_denoiser_layer_config_round_trip(activation):
 
 
 def test_denoiser_saved_before_the_activation_option_loads_with_silu():
+    # Saves made before the option hold SiLU weights and no "activation" field: whatever the
+    # default, they must load as SiLU (else they would sample silently wrong rows).
     config = DiffusionMLP(7, 5, width=16, depth=1, activation="silu").get_config()
     del config["activation"]
     assert DiffusionMLP.from_config(config).activation == "silu"
+    spans = [[0, 1, "linear"], [1, 2, "softmax"]]
+    config = TabularDiffusion(spans, 3, width=8, depth=1, activation="silu").get_config()
+    del config["activation"]
+    assert TabularDiffusion.from_config(config).activation == "silu"
+    fields = dataclasses.asdict(DiffusionConfig(activation="relu"))
+    assert DiffusionSynthesizer.config_from_state(fields).activation == "relu"
+    del fields["activation"]
+    assert DiffusionSynthesizer.config_from_state(fields).activation == "silu"
     with pytest.raises(ConfigError, match="activation"):
         DiffusionMLP(7, 5, activation="gelu")
 
@@ -451,11 +462,13 @@ def test_distributed_step_matches_single_device(two_cpu_strategy):
 
 def test_config_and_keras_file_round_trip(tmp_path):
     enc, x = encoded_toy()
-    model = small_model(enc, cat_weight=0.5, seed=7)
+    other = "silu" if TabularDiffusion(enc.layout(), enc.output_width_).activation == "relu" else "relu"
+    model = small_model(enc, cat_weight=0.5, seed=7, activation=other)  # not the default: it must be saved
     model.compile()
     model.fit(x, epochs=1, batch_size=256, verbose=0)
     clone = TabularDiffusion.from_config(json.loads(json.dumps(model.get_config())))
-    assert (clone.width, clone.depth, clone.cat_weight, clone.seed, clone.steps) == (32, 2, 0.5, 7, 8)
+    assert (clone.width, clone.depth, clone.cat_weight, clone.seed, clone.steps, clone.activation) == \
+        (32, 2, 0.5, 7, 8, other)
     path = tmp_path / "diffusion.keras"
     model.save(path)
     loaded = keras.models.load_model(path)
