@@ -419,12 +419,11 @@ def test_precision_is_a_sampling_argument(trained, tmp_path, monkeypatch):
     assert not f32["value"].equals(b16["value"])  # the products are rounded: other numbers...
     assert abs(f32["value"].mean() - b16["value"].mean()) < 0.3  # ...from the same model
     assert (f32["group"] == b16["group"]).mean() > 0.8
-    pd.testing.assert_frame_equal(trained.sample(400, seed=3), f32)  # the default: float32
-    # "auto": bfloat16 where the CPU has bfloat16 units, float32 elsewhere
-    monkeypatch.setattr(diffusion_module, "bfloat16_units", lambda: False)
-    pd.testing.assert_frame_equal(trained.sample(400, seed=3, precision="auto"), f32)
-    monkeypatch.setattr(diffusion_module, "bfloat16_units", lambda: True)
-    pd.testing.assert_frame_equal(trained.sample(400, seed=3, precision="auto"), b16)
+    # "auto", the default: bfloat16 where the CPU has bfloat16 units, float32 elsewhere
+    for units, expected in ((False, f32), (True, b16)):
+        monkeypatch.setattr(diffusion_module, "bfloat16_units", lambda units=units: units)
+        pd.testing.assert_frame_equal(trained.sample(400, seed=3, precision="auto"), expected)
+        pd.testing.assert_frame_equal(trained.sample(400, seed=3), expected)
     # an export keeps its precision: a bfloat16 export samples the bfloat16 rows
     loaded = tf.saved_model.load(str(trained.export(tmp_path / "b16", precision="bfloat16")))
     value = loaded.sample(n=tf.constant(400, tf.int64), seed=tf.constant(3, tf.int64))["value"].numpy()
