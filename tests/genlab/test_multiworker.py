@@ -8,6 +8,8 @@ would change the gradient; both move the weights beyond the tolerance of the oth
 tests.
 """
 
+import threading
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -17,18 +19,38 @@ from tests.genlab import multiworker_job
 
 
 @pytest.fixture(scope="module")
-def workers(tmp_path_factory):
+def runs(tmp_path_factory):
+    """``(workers, single)``: the two workers' arrays and the one-process reference's.
+
+    The reference trains in this process while the workers run (they are separate processes that
+    spend much of their time starting up and waiting on each other).
+    """
     out = tmp_path_factory.mktemp("multiworker")
-    codes = launch(["python", "-m", "tests.genlab.multiworker_job", str(out)], workers=2, log_dir=out,
-                   timeout=600, env={"TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""})
+    codes = []
+
+    def run_workers():
+        codes.extend(launch(["python", "-m", "tests.genlab.multiworker_job", str(out)], workers=2, log_dir=out,
+                            timeout=600, env={"TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}))
+
+    thread = threading.Thread(target=run_workers)
+    thread.start()
+    try:
+        single = multiworker_job.run_all(tf.distribute.get_strategy())
+    finally:
+        thread.join()
     logs = "\n".join((out / f"worker-{i}.log").read_text()[-3000:] for i in range(2))
     assert codes == [0, 0], logs
-    return [dict(np.load(out / f"worker-{i}.npz")) for i in range(2)]
+    return [dict(np.load(out / f"worker-{i}.npz")) for i in range(2)], single
 
 
 @pytest.fixture(scope="module")
-def single():
-    return multiworker_job.run_all(tf.distribute.get_strategy())
+def workers(runs):
+    return runs[0]
+
+
+@pytest.fixture(scope="module")
+def single(runs):
+    return runs[1]
 
 
 def _weights(arrays: dict, name: str, when: str) -> list:

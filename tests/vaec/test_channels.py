@@ -19,9 +19,10 @@ def test_noise_channels_are_removed_and_signal_kept():
     names = ["s0", "s1", "n0", "s2", "s3", "n1", "n2", "s4"]
     y = (factors[:, 0] > 0).astype(int)
     result = eliminate_channels(
-        x[:450], y[:450], x[450:], threshold=0.5, names=names, epochs=150, verbose=False,
+        x[:450], y[:450], x[450:], threshold=0.5, names=names, epochs=40, verbose=False,
         make_config=lambda d: VAECConfig(input_shape=(d,), n_classes=2, latent_dim=2,
-                                         encoder_layers=(16,), head_layers=(8,), kl_weight=0.1))
+                                         encoder_layers=(16,), head_layers=(8,), kl_weight=0.1,
+                                         learning_rate=1e-2))
     assert set(result.dropped) == {"n0", "n1", "n2"}
     assert result.kept == ("s0", "s1", "s2", "s3", "s4")
     assert max(result.steps[-1].errors) <= 0.5

@@ -34,14 +34,17 @@ def table(tmp_path_factory):
 
 def test_fit_killed_mid_epoch_resumes_to_the_uninterrupted_weights(tmp_path, table):
     checkpoint = tmp_path / "ckpt"
-    killed = subprocess.run([sys.executable, "-m", "tests.tabular.synthesizers.resume_job", str(table),
-                             str(checkpoint), "2"], capture_output=True, text=True, timeout=600)
-    assert killed.returncode == -9, killed.stderr[-2000:]  # SIGKILL, in the middle of epoch 2
+    killed = subprocess.Popen([sys.executable, "-m", "tests.tabular.synthesizers.resume_job", str(table),
+                               str(checkpoint), "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        reference = synthesizer().fit(str(table))  # uninterrupted, no checkpoint: while the other process runs
+    finally:
+        _, stderr = killed.communicate(timeout=600)
+    assert killed.returncode == -9, stderr[-2000:]  # SIGKILL, in the middle of epoch 2
     assert finished_epochs(checkpoint / "train") == 2
     count = Count()
     resumed = synthesizer().fit(str(table), checkpoint_dir=checkpoint, callbacks=[count])
     assert count.epochs == [2, 3]  # the two finished epochs are not repeated
-    reference = synthesizer().fit(str(table))
     assert_same_weights(resumed, reference)
     assert len(resumed.history_["loss"]) == CONFIG.epochs
     np.testing.assert_allclose(resumed.history_["loss"], reference.history_["loss"], rtol=1e-6)
