@@ -192,8 +192,8 @@ def report(records: list, run: RunDir, setting: str) -> list:
                 f"{r['model']} {r['efficacy_ratio']:.3f} {'met' if r['efficacy_ratio'] >= 0.90 else 'MISSED'}"
                 for r in rows if r["model"] != "real_vs_real"))
     if not any(r["model"] in SDV for r in table):
-        notes.append("SDV's ctgan package is not installed in this environment: genlab ran alone (see the module "
-                     "docstring for the separate environment).")
+        notes.append("No SDV model in these records: genlab ran alone (SDV's ctgan package is not installed in "
+                     "this environment — see the module docstring for the separate one — or --models left SDV out).")
     columns = ["table", "model"] + list(METRICS) + ["n_seeds"]
     run.report(table, "genlab synthesizers vs SDV's CTGAN and TVAE", columns, "\n\n".join(notes))
     return table
