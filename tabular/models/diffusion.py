@@ -561,10 +561,6 @@ class TabularDiffusion(keras.Model):
                 "sigma_data": self.sigma_data, "cat_weight": self.cat_weight, "steps": self.steps,
                 "solver": self.solver, "precision": self.precision, "activation": self.activation, "seed": self.seed}
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**{"activation": "silu", **config})  # saved before the option: SiLU layers
-
 
 #: Activations of the denoiser's hidden layers.
 ACTIVATIONS = ("relu", "silu")
@@ -638,10 +634,6 @@ class DiffusionMLP(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
                 "width": self.width, "depth": self.depth, "activation": self.activation}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**{"activation": "silu", **config})  # saved before the option: SiLU layers
 
 
 #: Precisions of the sampler's matrix products; ``"auto"`` is resolved by :func:`resolve_precision`.

@@ -344,12 +344,6 @@ class Synthesizer:
         return self
 
     # ------------------------------------------------------------------------------ sampling
-    @classmethod
-    def config_from_state(cls, fields: dict):
-        """The config of a saved state's ``config`` fields (a method whose defaults changed fills
-        in, for a state saved before a field existed, the value that state was trained with)."""
-        return cls.config_class(**fields)
-
     def check_fitted(self) -> None:
         if not hasattr(self, "model_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(frame) (or "
@@ -601,7 +595,7 @@ class Synthesizer:
                                   f"{sorted(SYNTHESIZERS)}")
         target = SYNTHESIZERS[state["method"]]
         try:
-            config = target.config_from_state(state["config"])
+            config = target.config_class(**state["config"])
             encoder = encoder_from_state(state["encoder"])
             table = (TableTransformer.from_state(state["table"], predicates) if "table" in state
                      else TableTransformer.passthrough(encoder))

@@ -197,11 +197,6 @@ class DiffusionSynthesizer(Synthesizer):
     discrete = "argmax"  # the reverse run ends with one-hot categories
     budget = "updates"  # DiffusionConfig.updates, turned into epochs of the table by fit
 
-    @classmethod
-    def config_from_state(cls, fields: dict) -> DiffusionConfig:
-        """States saved before ``activation`` existed were trained with SiLU layers."""
-        return DiffusionConfig(**{"activation": "silu", **fields})
-
     def make_encoder(self):
         return QuantileEncoder(self.column_types, max_levels=self.config.max_levels, seed=self.seed)
 
