@@ -213,11 +213,12 @@ def profile(args) -> None:
     fit_rows, _ = validation_split()
     encoder = Synthesizer("diffusion", DiffusionConfig(updates=1), seed=0).fit(fit_rows.iloc[:2000]).encoder_
     n, calls = len(fit_rows), {}
+    width = args.width or DiffusionConfig().width
     for activation in args.activations.split(","):
         for precision in [resolve_precision(p) for p in args.precisions.split(",")]:
-            model = TabularDiffusion(encoder.layout(), encoder.output_width_, width=args.width or 256,
+            model = TabularDiffusion(encoder.layout(), encoder.output_width_, width=width,
                                      depth=3 if args.depth is None else args.depth, activation=activation)
-            masked = TabularDiffusion(encoder.layout(), encoder.output_width_, width=args.width or 256,
+            masked = TabularDiffusion(encoder.layout(), encoder.output_width_, width=width,
                                       depth=3 if args.depth is None else args.depth, activation=activation)
             masked._unmask = lambda logits, slots, masked_, now, gumbel: (slots, masked_)  # ablation: no reveal
             x, time_features = tf.random.normal((n, model.input_dim)), tf.zeros((1, 32))
@@ -247,7 +248,7 @@ def profile(args) -> None:
     run = RunDir("bench_diffusion_profile", args.out)
     run.report(rows, "Diffusion sampler: whole sampler, without the categories' reveal, denoiser passes alone",
                list(rows[0]), f"{n} rows per call; untrained models of the Adult layout (width "
-               f"{args.width or 256}); median of {args.rounds} interleaved rounds after a warm-up.")
+               f"{width}); median of {args.rounds} interleaved rounds after a warm-up.")
 
 
 def main(argv=None) -> int:

@@ -55,7 +55,11 @@ class DiffusionConfig:
             0.550 with efficacy ratio 0.968.
         batch_size: Rows per update (at most an eighth of the table's rows: a small table gets
             several updates per epoch).
-        width: Hidden units of the denoiser MLP.
+        width: Hidden units of the denoiser MLP. 192: on the validation split (12 steps,
+            bfloat16 sampler, seed 0) RF / logistic detection 0.532 / 0.500, shapes 0.993, trends
+            0.982, efficacy ratio 0.984 against 256's 0.522 / 0.500, 0.992, 0.982, 0.981, with 1.2-1.4x
+            the SavedModel's rows per second and 24 % fewer training CPU seconds; 160 and 128 (also
+            trained 25,000 updates) fell below 0.98 efficacy (see :mod:`tabular.models.diffusion`).
         depth: Hidden layers after its input projection.
         learning_rate: AdamW learning rate.
         ema_momentum: Momentum of the moving average of the weights that ``fit`` leaves in the
@@ -85,7 +89,7 @@ class DiffusionConfig:
     updates: int = 15000
     updates_per_row: float = 3.0
     batch_size: int = 1024
-    width: int = 256
+    width: int = 192
     depth: int = 3
     learning_rate: float = 1e-3
     ema_momentum: float = 0.999
