@@ -77,7 +77,8 @@ def fit(args) -> None:
     overrides = {k: v for k, v in (("width", args.width), ("depth", args.depth), ("updates", args.updates),
                                    ("activation", args.activation)) if v is not None}
     config = DiffusionConfig(**overrides)
-    name = f"w{config.width}d{config.depth}" + (f"u{config.updates}" if args.updates is not None else "") \
+    name = f"w{config.width_for(len(fit_rows))}d{config.depth}" \
+        + (f"u{config.updates}" if args.updates is not None else "") \
         + (f"-{config.activation}" if args.activation is not None else "")
     folder = Path(args.out) / name
     start, cpu = time.perf_counter(), time.process_time()
@@ -191,7 +192,7 @@ def small(args) -> None:
         synthetic = synth.sample(len(rows), seed=args.seed)
         metrics = evaluate(rows, valid, synthetic[rows.columns], target="income", seed=args.seed, plots=False).metrics
         row = {"rows": len(rows), "seed": args.seed, "updates_setting": updates or "default",
-               "batch_size": config.batch_for(len(rows)), "width": config.width,
+               "batch_size": config.batch_for(len(rows)), "width": config.width_for(len(rows)),
                "epochs": len(synth.history_["loss"]), **{k: metrics[k] for k in METRICS},
                "dcr_share": dcr_share(rows, valid, synthetic, seed=args.seed), "fit_seconds": seconds,
                "fit_cpu_seconds": cpu_seconds}
@@ -213,7 +214,7 @@ def profile(args) -> None:
     fit_rows, _ = validation_split()
     encoder = Synthesizer("diffusion", DiffusionConfig(updates=1), seed=0).fit(fit_rows.iloc[:2000]).encoder_
     n, calls = len(fit_rows), {}
-    width = args.width or DiffusionConfig().width
+    width = args.width or DiffusionConfig().width_for(n)
     for activation in args.activations.split(","):
         for precision in [resolve_precision(p) for p in args.precisions.split(",")]:
             model = TabularDiffusion(encoder.layout(), encoder.output_width_, width=width,

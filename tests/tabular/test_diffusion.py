@@ -15,7 +15,8 @@ from genlab.errors import ConfigError, InputShapeError, InvalidValueError, NotFi
 from tabular.encoding import QuantileEncoder, Span, encoder_from_state
 from tabular.models.diffusion import SOLVERS, DiffusionMLP, TabularDiffusion
 from tabular.synthesizers import DiffusionConfig, Synthesizer
-from tabular.synthesizers.diffusion import DiffusionSampler, DiffusionSynthesizer
+from tabular.synthesizers import diffusion as diffusion_synthesizers
+from tabular.synthesizers.diffusion import LARGE_TABLE_ROWS, DiffusionSampler, DiffusionSynthesizer
 
 def mixed_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
     """Every hard case: ties, a 90 % spike, decimals, missing numbers and categories, booleans,
@@ -250,6 +251,12 @@ def test_config_turns_updates_into_epochs_and_checks_fields():
     default = DiffusionConfig()  # Adult's 26,048 rows: the cap does not bind; 800 rows: 2,400 updates
     assert (default.batch_for(26048), default.updates_for(26048), default.epochs_for(26048)) == (1024, 15000, 600)
     assert (default.batch_for(800), default.updates_for(800), default.epochs_for(800)) == (100, 2400, 300)
+    # the width follows the table unless set: 192 from LARGE_TABLE_ROWS rows, 256 below
+    assert default.width is None and (default.width_for(26048), default.width_for(800)) == (192, 256)
+    assert (default.width_for(LARGE_TABLE_ROWS), default.width_for(LARGE_TABLE_ROWS - 1)) == (192, 256)
+    assert DiffusionConfig(width=64).width_for(800) == 64 == DiffusionConfig(width=64).width_for(26048)
+    with pytest.raises(ConfigError, match="DiffusionConfig.width must be an int >= 1"):
+        DiffusionConfig(width=0)
     with pytest.raises(ConfigError, match="updates_per_row must be a number > 0"):
         DiffusionConfig(updates_per_row=0)
     with pytest.raises(UnknownNameError, match="unknown DiffusionConfig.solver 'rk4'"):
@@ -383,6 +390,15 @@ def test_only_single_category_conditions_are_clamped(trained):
     rows = trained.sample(100, conditions={"level": "low", "value": (0.0, 1.0)}, seed=2)
     assert (rows["level"] == "low").all() and rows["value"].between(0.0, 1.0).all()
     assert trained.last_acceptance_rate_ < 1.0  # the range is met by rejection
+
+
+@pytest.mark.parametrize("large_from, width", [(1000, 256), (50, 192)])
+def test_fit_builds_the_width_of_the_tables_rows(monkeypatch, large_from, width):
+    # Catches fit building the denoiser from the config's None (or a fixed width) instead of
+    # DiffusionConfig.width_for the rows it fits.
+    monkeypatch.setattr(diffusion_synthesizers, "LARGE_TABLE_ROWS", large_from)
+    synth = Synthesizer("diffusion", DiffusionConfig(updates=2, depth=1, steps=2), seed=0).fit(toy(64))
+    assert synth.model_.width == width and synth.model_.denoiser.project.kernel.shape[1] == width
 
 
 def test_fit_caps_the_updates_of_a_small_table():
