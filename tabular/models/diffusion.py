@@ -167,11 +167,12 @@ class _Layout:
         self.slot_in_padded = np.array([j * self.k_max + k for j, (_, d) in enumerate(self.discrete)
                                         for k in range(d)], np.int64)  # slot -> flat (D * K_max) index
         self.sizes = [int(d) for _, d in self.discrete]
-        self.spread = np.zeros((self.n_disc, n_slots), np.float32)  # (D, sum K): column -> its slots
-        self.spread[self.slot_column, np.arange(n_slots)] = 1.0
+        self.spread_output = np.zeros((self.n_disc, self.n_num + n_slots), np.float32)  # column -> its slots
+        self.spread_output[self.slot_column, self.n_num + np.arange(n_slots)] = 1.0  # in [numbers | slots]
         self.offsets = [int(o) for o in np.cumsum([0] + self.sizes[:-1])] if self.sizes else []
         order = np.concatenate([self.numeric, self.slots]).astype(np.int64)
         self.unpermute = np.argsort(order)  # [numbers | slots] -> encoded order
+        self.permutation = np.eye(data_dim, dtype=np.float32)[:, self.unpermute]  # the same as a matrix
 
 
 @keras.saving.register_keras_serializable(package="tabular.models")
@@ -275,6 +276,23 @@ class TabularDiffusion(keras.Model):
         lay = self.layout
         return c_skip * x_num_t + c_out * out[:, :lay.n_num], out[:, lay.n_num:]
 
+    def _denoise_inference(self, x_num_t, x_slots, masked, t, precision):
+        """The sampler's denoiser pass: as :meth:`_denoise` in inference, with the categories' state
+        in the sampler's dtype (``x_slots``, ``masked``: bfloat16 for ``precision="bfloat16"``, so
+        no cast of the wide input per step), and the output whole.
+
+        Returns:
+            ``(denoised numbers (batch, n_num), float32 output (batch, n_num + sum K))``: numbers
+            first, then the category logits.
+        """
+        sigma = tf.expand_dims(self.sigma(t), -1)  # (1, 1)
+        s2 = tf.square(sigma) + self.sigma_data ** 2
+        c_in, c_skip = tf.math.rsqrt(s2), self.sigma_data ** 2 / s2
+        c_out = sigma * self.sigma_data * tf.math.rsqrt(s2)
+        inputs = tf.concat([tf.cast(c_in * x_num_t, x_slots.dtype), x_slots, masked], axis=1)
+        out = self.denoiser.call_inference(inputs, self.time_features(t), precision)
+        return c_skip * x_num_t + c_out * out[:, :self.layout.n_num], out
+
     def _padded(self, slots):
         """``(batch, sum K)`` -> ``(batch, D, K_max)``, padding slots filled with ``_NEG``."""
         pad = ops.full((ops.shape(slots)[0], 1), _NEG, dtype=slots.dtype)
@@ -369,23 +387,32 @@ class TabularDiffusion(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
     # ------------------------------------------------------------------------------ sampling
-    def _unmask(self, logits, slots, masked, reveal_now, gumbel):
-        """MDLM's reverse step on the categories: the masked columns whose reveal is now
-        (``reveal_now`` ``(n, D)``, 0/1, **at most one column per row**) take the category of
-        ``argmax(logits + gumbel)`` in their block (the Gumbel-max trick: a draw from
-        ``softmax(logits)``).
+    def _unmask(self, noisy, slots, masked, slot_due, column_due, now):
+        """MDLM's reverse step on the categories: the masked columns due at reveal position ``now``
+        (**at most one column per row**) take the category of ``argmax(logits + gumbel)`` in their
+        block (the Gumbel-max trick: a draw from ``softmax(logits)``).
 
-        One argmax over the whole row, the slots of other columns pushed to ``-1e30``, instead of
-        one max per block: a handful of whole-row ops whatever the number of columns (per-block
-        ops took about a third of the bfloat16 sampler's time on Adult's ten categorical
-        columns). :meth:`reverse` reveals several columns of a row due in one step in successive
-        calls (the rounds of :meth:`_reveal_plan`)."""
+        Args:
+            noisy: The denoiser's output plus Gumbel noise, ``(n, n_num + sum K)``: numbers first
+                (never due), then the category logits.
+            slots: One-hot categories ``(n, sum K)``, zero where masked (the sampler's dtype).
+            masked: ``(n, D)``, 1 where a column is masked (the sampler's dtype).
+            slot_due: ``(n, n_num + sum K)`` float32, the reveal position of each slot's column
+                (``step * rounds + round + 1``), 0 for numbers and clamped columns (never).
+            column_due: ``(n, D)`` float32, the same per column.
+            now: The reveal position of this round (a float32 scalar).
+
+        One argmax over the whole row, the slots of other columns set to ``-inf``, instead of
+        one max per block; the positions are laid out before the run, so a round is five
+        whole-row ops (compare, select, argmax, one-hot, add). Per-block ops took about a third
+        of the bfloat16 sampler's time on Adult's ten categorical columns; a mask built by a
+        matrix product per round took about a fifth (``python -m benchmarks.diffusion_sampling
+        profile``)."""
         lay = self.layout
-        reveal = reveal_now * masked  # (n, D)
-        on = tf.matmul(reveal, lay.spread)  # (n, sum K): 1 on the slots of the column due now, else 0
-        pick = tf.argmax(logits + gumbel + (on - 1.0) * 1e30, axis=1, output_type=tf.int32)  # (n,)
-        draw = tf.one_hot(pick, len(lay.slots)) * tf.reduce_max(reveal, axis=1, keepdims=True)
-        return slots + draw, masked - reveal
+        pick = tf.argmax(tf.where(tf.equal(slot_due, now), noisy, -np.inf), axis=1, output_type=tf.int32)
+        due = tf.equal(column_due, now)  # (n, D)
+        pick = tf.where(tf.reduce_any(due, axis=1), pick - lay.n_num, -1)  # -1: an all-zero one-hot row
+        return slots + tf.one_hot(pick, len(lay.slots), dtype=slots.dtype), masked - tf.cast(due, masked.dtype)
 
     def _reveal_plan(self, n, steps, seed):
         """The categories' random draws of a whole reverse run, made once before it.
@@ -454,19 +481,27 @@ class TabularDiffusion(keras.Model):
         n = tf.shape(cond)[0]
         fold = tf.random.experimental.stateless_fold_in
         x_num = tf.cast(noise, tf.float32) * self.sigma_max
+        dtype = tf.bfloat16 if precision == "bfloat16" else tf.float32  # of the categories' state (0 / 1)
         clamped = cond >= 0
-        known = tf.one_hot(tf.where(clamped, cond, 0), lay.k_max) * tf.cast(clamped, tf.float32)[..., None]
-        slots = tf.gather(tf.reshape(known, (n, lay.n_disc * lay.k_max)), lay.slot_in_padded, axis=1)
-        masked = tf.cast(tf.logical_not(clamped), tf.float32)  # (n, D)
+        where = tf.where(clamped)  # (m, 2) [row, column] of the clamped categories
+        slot = tf.gather(np.array(lay.offsets, np.int64), where[:, 1]) + tf.cast(tf.gather_nd(cond, where), tf.int64)
+        slots = tf.scatter_nd(tf.stack([where[:, 0], slot], 1), tf.ones_like(slot, dtype),
+                              tf.cast(tf.stack([n, len(lay.slots)]), tf.int64))  # (n, sum K) one-hot
+        masked = tf.cast(tf.logical_not(clamped), dtype)  # (n, D)
         steps = tf.cast(steps, tf.int32)
         steps_f = tf.cast(steps, tf.float32)
 
-        reveal_at, round_of, rounds, gumbel = self._reveal_plan(n, steps, seed) if lay.n_disc else (None,) * 4
+        if lay.n_disc:
+            reveal_at, round_of, rounds, gumbel = self._reveal_plan(n, steps, seed)
+            # reveal positions step * rounds + round, from 1 (0: never, the clamped columns)
+            column_due = tf.where(clamped, 0.0, reveal_at * tf.cast(rounds, tf.float32) + round_of + 1.0)  # (n, D)
+            slot_due = tf.matmul(column_due, lay.spread_output)  # (n, n_num + sum K), 0 on numbers (exact)
+            gumbel = tf.concat([tf.zeros((n, lay.n_num)), gumbel], axis=1)  # like the output
 
         def body(i, x_num, slots, masked, previous):
             t = 1.0 - tf.cast(i, tf.float32) / steps_f
             s = 1.0 - tf.cast(i + 1, tf.float32) / steps_f
-            denoised, logits = self._denoise(x_num, slots, masked, tf.reshape(t, (1,)), precision=precision)
+            denoised, out = self._denoise_inference(x_num, slots, masked, tf.reshape(t, (1,)), precision)
             sigma_t, sigma_s = self.sigma(t), tf.where(s > 0.0, self.sigma(s), 0.0)
             slope = (x_num - denoised) / sigma_t  # dx / dsigma of the probability-flow ODE
             if solver == "ancestral":  # Euler down to sigma_down, fresh noise up to sigma_s (DDPM-like)
@@ -483,25 +518,26 @@ class TabularDiffusion(keras.Model):
             else:
                 x_next = x_num + (sigma_s - sigma_t) * slope  # Euler
             if lay.n_disc:
-                due = tf.equal(reveal_at, tf.cast(i, tf.float32))  # (n, D)
+                noisy = out + gumbel
+                first = tf.cast(i * rounds + 1, tf.float32)
 
                 def reveal_round(k, slots, masked):  # at most one column per row in each round
-                    now = tf.cast(due & tf.equal(round_of, tf.cast(k, tf.float32)), tf.float32)
-                    return (k + 1,) + self._unmask(logits, slots, masked, now, gumbel)
+                    now = first + tf.cast(k, tf.float32)
+                    return (k + 1,) + self._unmask(noisy, slots, masked, slot_due, column_due, now)
 
                 _, slots, masked = reveal_round(0, slots, masked)
                 if lay.n_disc > 1:  # further rounds when steps < D
                     _, slots, masked = tf.while_loop(lambda k, *_: k < rounds, reveal_round, (1, slots, masked))
             if solver == "heun":  # Heun's correction (EDM's 2nd order), except on the last step to sigma 0
                 def correct():
-                    again, _ = self._denoise(x_next, slots, masked, tf.reshape(s, (1,)), precision=precision)
+                    again, _ = self._denoise_inference(x_next, slots, masked, tf.reshape(s, (1,)), precision)
                     return x_num + (sigma_s - sigma_t) * 0.5 * (slope + (x_next - again) / sigma_s)
                 x_next = tf.cond(s > 0.0, correct, lambda: x_next)
             return i + 1, x_next, slots, masked, denoised
 
         _, x_num, slots, _, _ = tf.while_loop(lambda i, *_: i < steps, body,
                                               (0, x_num, slots, masked, tf.zeros_like(x_num)))
-        return self._assemble(x_num, slots)
+        return tf.matmul(tf.concat([x_num, tf.cast(slots, tf.float32)], 1), lay.permutation)  # _assemble, exact
 
     def sample_graph(self, solver: str | None = None, precision: str | None = None):
         """The graph sampler: a ``tf.function`` ``(cond (n, D) int32, seed (2,) int32, steps int32)``

@@ -293,28 +293,36 @@ def test_reveal_plan_spreads_a_rows_columns_and_keeps_each_uniform(steps):
 
 
 def test_unmask_draws_the_argmax_within_the_revealed_columns_block():
-    # _unmask takes one argmax over the whole row restricted to the slots of the column due now;
-    # it must equal argmax(logits + gumbel) within that column's block, leave the other columns
-    # and rows with nothing due alone, and never reveal a clamped (unmasked) column.
+    # _unmask takes one argmax over the whole output row restricted to the slots of the column due
+    # at this position; it must equal argmax(logits + gumbel) within that column's block, never
+    # pick a number's column, leave the other columns and rows with nothing due alone, and never
+    # reveal a column whose position is 0 (clamped).
     spans = [[0, 1, "linear"], [1, 3, "softmax"], [4, 2, "softmax"], [6, 5, "softmax"]]
     model = TabularDiffusion(spans, 11, width=8, depth=0)
     rng = np.random.default_rng(0)
-    n, blocks = 500, [(0, 3), (3, 2), (5, 5)]
-    logits, gumbel = rng.normal(size=(n, 10)).astype(np.float32), rng.gumbel(size=(n, 10)).astype(np.float32)
+    n, blocks, now = 500, [(0, 3), (3, 2), (5, 5)], 4.0
+    noisy = rng.normal(size=(n, 11)).astype(np.float32)  # [number | 10 logits + gumbel]
+    noisy[:, 0] = 1e6  # a number's column must never win
+    column_due = rng.choice([0.0, 2.0, 3.0, 5.0], size=(n, 3)).astype(np.float32)  # 0: clamped
     column = rng.integers(-1, 3, n)  # the column due now per row, -1: none
-    now = np.zeros((n, 3), np.float32)
-    now[column >= 0, column[column >= 0]] = 1.0
-    masked = (rng.uniform(size=(n, 3)) < 0.8).astype(np.float32)
+    column_due[column >= 0, column[column >= 0]] = now
+    clamped = rng.uniform(size=n) < 0.2  # rows whose due column is clamped instead
+    column_due[clamped & (column >= 0), column[clamped & (column >= 0)]] = 0.0
+    slot_due = np.concatenate([np.zeros((n, 1), np.float32), column_due[:, [0, 0, 0, 1, 1, 2, 2, 2, 2, 2]]], 1)
+    masked = (column_due > 0).astype(np.float32)
     slots = np.zeros((n, 10), np.float32)
-    out_slots, out_masked = [np.asarray(v) for v in model._unmask(*map(tf.constant, (logits, slots, masked, now, gumbel)))]
-    expected = np.zeros((n, 10), np.float32)
+    out_slots, out_masked = [np.asarray(v) for v in model._unmask(
+        *map(tf.constant, (noisy, slots, masked, slot_due, column_due)), tf.constant(now))]
+    expected, revealed = np.zeros((n, 10), np.float32), np.zeros((n, 3), np.float32)
     for r in range(n):
         j = column[r]
-        if j >= 0 and masked[r, j]:
+        if j >= 0 and not clamped[r]:
             o, k = blocks[j]
-            expected[r, o + np.argmax(logits[r, o:o + k] + gumbel[r, o:o + k])] = 1.0
+            expected[r, o + np.argmax(noisy[r, 1 + o:1 + o + k])] = 1.0
+            revealed[r, j] = 1.0
+    assert expected.sum() > 200
     np.testing.assert_array_equal(out_slots, expected)
-    np.testing.assert_array_equal(out_masked, masked * (1.0 - now))
+    np.testing.assert_array_equal(out_masked, masked - revealed)
 
 
 def test_several_columns_due_in_one_step_are_all_revealed():
