@@ -23,8 +23,9 @@ Usage::
     python -m benchmarks.diffusion_sampling score --steps 10,15,20,25,50 --out runs/output/diffusion_sampling
     python -m benchmarks.diffusion_sampling small --updates-list 500,1000,2000,4000 --out runs/output/diffusion_small
     python -m benchmarks.diffusion_sampling small --method ctgan --epochs-list 300,1200 --out runs/output/ctgan_small_val
+    python -m benchmarks.diffusion_sampling small --rows 4000 --width 192 --out runs/output/diffusion_mid
 
-``small``: memorisation on a small table — an 800-row stratified subsample of the fit rows, fitted
+``small``: memorisation on a small table — an 800-row (``--rows``) stratified subsample of the fit rows, fitted
 with each number of updates, its DCR share (``benchmarks.diffusion_adult.dcr_share``) and efficacy
 ratio scored against the validation rows; ``--method ctgan --epochs-list 300,1200`` fits the
 CTGAN method for each number of epochs instead (its training length on a small table). ``profile``: where the sampler's time goes (the whole
@@ -32,6 +33,10 @@ sampler against the sampler without the categories' reveal and the denoiser's pa
 activation, precision and steps, interleaved rounds)::
 
     python -m benchmarks.diffusion_sampling profile --steps 12,10 --precisions float32,bfloat16 --out runs/output/diffusion_profile
+
+``ops``: the sampler's time by TensorFlow op type (a traced run of its frozen graph)::
+
+    python -m benchmarks.diffusion_sampling ops --steps 12 --precisions bfloat16,float32 --out runs/output/diffusion_ops
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import tensorflow as tf
 from sklearn.model_selection import train_test_split
 
@@ -153,7 +159,7 @@ def score(args) -> None:
 
 
 def small(args) -> None:
-    """Memorisation on a small table: fit on an 800-row stratified subsample of the fit rows with
+    """Memorisation on a small table: fit on an 800-row (``--rows``) stratified subsample of the fit rows with
     each ``--updates`` value (comma-separated; ``0``: the config's default for the table), score the
     DCR share and the efficacy ratio against the validation rows."""
     from benchmarks.diffusion_adult import SMALL_ROWS, dcr_share
@@ -162,7 +168,8 @@ def small(args) -> None:
     run = RunDir("bench_diffusion_small", args.out)
     path = run.path / "small.json"
     records = json.loads(path.read_text()) if path.exists() else []
-    rows = train_test_split(fit_rows, train_size=SMALL_ROWS, stratify=fit_rows["income"], random_state=args.seed)[0]
+    rows = train_test_split(fit_rows, train_size=args.rows or SMALL_ROWS, stratify=fit_rows["income"],
+                            random_state=args.seed)[0]
     if args.method == "ctgan":  # the CTGAN method's training length on the small table, in epochs
         for epochs in [int(e) for e in (args.epochs_list or "0").split(",")]:
             config = CTGANConfig(**({} if epochs == 0 else {"epochs": epochs}))
@@ -252,9 +259,59 @@ def profile(args) -> None:
                f"{width}); median of {args.rounds} interleaved rounds after a warm-up.")
 
 
+def ops(args) -> None:
+    """The sampler's time by TensorFlow op type: a model of the Adult layout with random weights
+    (speed does not depend on their values; a fresh model's zero biases, frozen, would be folded
+    away with the fused kernels that hold them) sampling 20,838 rows at ``--steps`` (the first value) and each
+    ``--precisions``, its graph frozen and run in a TF1 session with a full trace (step stats,
+    every op of the loop counted on each step); op times summed per type, after two untimed runs."""
+    import collections
+
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    fit_rows, _ = validation_split()
+    encoder = Synthesizer("diffusion", DiffusionConfig(updates=1), seed=0).fit(fit_rows.iloc[:2000]).encoder_
+    n, steps, rows = len(fit_rows), int(args.steps.split(",")[0]), []
+    width = args.width or DiffusionConfig().width_for(n)
+    for precision in [resolve_precision(p) for p in args.precisions.split(",")]:
+        model = TabularDiffusion(encoder.layout(), encoder.output_width_, width=width,
+                                 depth=3 if args.depth is None else args.depth)
+        for weight in model.denoiser.weights:  # frozen zero biases would be folded away, and the fusions with them
+            weight.assign(tf.random.normal(weight.shape, stddev=0.05, seed=1))
+        frozen = convert_variables_to_constants_v2(model.sample_graph(precision=precision).get_concrete_function())
+        graph = tf.Graph()
+        with graph.as_default():
+            tf.import_graph_def(frozen.graph.as_graph_def(), name="")
+        feed = dict(zip([t.name for t in frozen.inputs], (np.full((n, model.layout.n_disc), -1, np.int32),
+                                                          np.array([0, 0], np.int32), np.int32(steps))))
+        outputs, metadata = [t.name for t in frozen.outputs], tf.compat.v1.RunMetadata()
+        with tf.compat.v1.Session(graph=graph) as session:
+            for _ in range(2):
+                session.run(outputs, feed)
+            start = time.perf_counter()
+            session.run(outputs, feed, run_metadata=metadata,
+                        options=tf.compat.v1.RunOptions(trace_level=tf.compat.v1.RunOptions.FULL_TRACE))
+            wall = time.perf_counter() - start
+        by_type = collections.Counter()
+        for node in (node for device in metadata.step_stats.dev_stats for node in device.node_stats):
+            label = node.timeline_label.split("=")[-1].split("(")[0].strip() if node.timeline_label else node.node_name
+            by_type[label] += (node.op_end_rel_micros - node.op_start_rel_micros) / 1000.0
+        total = sum(by_type.values())
+        for op, ms in by_type.most_common(args.top):
+            rows.append({"precision": precision, "op": op, "ms": ms, "share": ms / total})
+        rows.append({"precision": precision, "op": f"all ops (traced run {wall * 1000:.0f} ms wall)",
+                     "ms": total, "share": 1.0})
+        print("\n".join(f"{r['op']:>32s} {r['ms']:8.1f} ms {r['share']:6.1%}" for r in rows if r["precision"] == precision),
+              flush=True)
+    run = RunDir("bench_diffusion_ops", args.out)
+    run.report(rows, "Diffusion sampler: op time by type (one traced run)", list(rows[0]),
+               f"{n} rows, {steps} steps, width {width}; a model of the Adult layout, random weights; op times "
+               "summed (the two cores run some ops side by side, so the sum can exceed the wall time).")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("stage", choices=("fit", "score", "small", "profile"))
+    parser.add_argument("stage", choices=("fit", "score", "small", "profile", "ops"))
     parser.add_argument("--out", default="runs/output/diffusion_sampling")
     parser.add_argument("--width", type=int, default=None)
     parser.add_argument("--depth", type=int, default=None)
@@ -263,6 +320,7 @@ def main(argv=None) -> int:
     parser.add_argument("--updates", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=None, help="small: override the batch size")
+    parser.add_argument("--rows", type=int, default=None, help="small: rows of the subsample (default 800)")
     parser.add_argument("--updates-list", default=None, help="small: comma-separated updates (0: the default)")
     parser.add_argument("--method", choices=("diffusion", "ctgan"), default="diffusion",
                         help="small: the method fitted (ctgan: one fit per --epochs-list value)")
@@ -279,8 +337,9 @@ def main(argv=None) -> int:
     parser.add_argument("--speed-only", action="store_true", help="timings only, no quality scores")
     parser.add_argument("--activations", default="relu,silu", help="profile: comma-separated activations")
     parser.add_argument("--rounds", type=int, default=7, help="profile: interleaved calls of each setting")
+    parser.add_argument("--top", type=int, default=12, help="ops: op types listed per precision")
     args = parser.parse_args(argv)
-    {"fit": fit, "score": score, "small": small, "profile": profile}[args.stage](args)
+    {"fit": fit, "score": score, "small": small, "profile": profile, "ops": ops}[args.stage](args)
     return 0
 
 

@@ -164,15 +164,14 @@ class _Layout:
             pad[j, :d] = np.arange(offset, offset + d)
             offset += d
         self.padded = pad  # (D, K_max) -> slot index
-        self.slot_in_padded = np.array([j * self.k_max + k for j, (_, d) in enumerate(self.discrete)
-                                        for k in range(d)], np.int64)  # slot -> flat (D * K_max) index
         self.sizes = [int(d) for _, d in self.discrete]
         self.spread_output = np.zeros((self.n_disc, self.n_num + n_slots), np.float32)  # column -> its slots
         self.spread_output[self.slot_column, self.n_num + np.arange(n_slots)] = 1.0  # in [numbers | slots]
         self.offsets = [int(o) for o in np.cumsum([0] + self.sizes[:-1])] if self.sizes else []
         order = np.concatenate([self.numeric, self.slots]).astype(np.int64)
-        self.unpermute = np.argsort(order)  # [numbers | slots] -> encoded order
-        self.permutation = np.eye(data_dim, dtype=np.float32)[:, self.unpermute]  # the same as a matrix
+        unpermute = np.argsort(order)  # [numbers | slots] -> encoded order, as runs of adjacent columns:
+        cuts = [0] + [k for k in range(1, data_dim) if unpermute[k] != unpermute[k - 1] + 1] + [data_dim]
+        self.runs = [(int(unpermute[a]), int(unpermute[a]) + b - a) for a, b in zip(cuts[:-1], cuts[1:])]
 
 
 @keras.saving.register_keras_serializable(package="tabular.models")
@@ -310,8 +309,10 @@ class TabularDiffusion(keras.Model):
         return self._assemble(denoised, ops.concatenate(probs, axis=1) if probs else logits)
 
     def _assemble(self, numbers, slots):
-        """``[numbers | slots]`` -> encoded column order ``(batch, data_dim)``."""
-        return ops.take(ops.concatenate([numbers, slots], axis=1), self.layout.unpermute, axis=1)
+        """``[numbers | slots]`` -> encoded column order ``(batch, data_dim)``: one concatenation of
+        runs of adjacent columns (a gather of single columns cost about 3 % of the sampler's time)."""
+        both = ops.concatenate([numbers, slots], axis=1)
+        return ops.concatenate([both[:, a:b] for a, b in self.layout.runs], axis=1)
 
     # ------------------------------------------------------------------------------ training
     @property
@@ -537,7 +538,7 @@ class TabularDiffusion(keras.Model):
 
         _, x_num, slots, _, _ = tf.while_loop(lambda i, *_: i < steps, body,
                                               (0, x_num, slots, masked, tf.zeros_like(x_num)))
-        return tf.matmul(tf.concat([x_num, tf.cast(slots, tf.float32)], 1), lay.permutation)  # _assemble, exact
+        return self._assemble(x_num, tf.cast(slots, tf.float32))
 
     def sample_graph(self, solver: str | None = None, precision: str | None = None):
         """The graph sampler: a ``tf.function`` ``(cond (n, D) int32, seed (2,) int32, steps int32)``
