@@ -22,6 +22,7 @@ are then kept only when every condition holds (lists of categories, numeric rang
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import keras
 import tensorflow as tf
@@ -38,6 +39,9 @@ from tabular.synthesizers.tvae import check_positive
 #: From this many training rows the diffusion method's default width is 192, below it 256
 #: (:meth:`DiffusionConfig.width_for`).
 LARGE_TABLE_ROWS = 10_000
+#: The epoch cap's reference table: ``DiffusionConfig.max_epochs`` epochs at this many rows, twice
+#: as many at five times the rows (:meth:`DiffusionConfig.max_epochs_for`).
+EPOCH_CAP_ROWS = 800
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +62,16 @@ class DiffusionConfig:
             near-twins of the training rows (RandomForest detection AUC 0.265, below chance), 2,000
             full-batch updates a DCR share of 0.646, 2,400 updates in batches of 100 a DCR share of
             0.550 with efficacy ratio 0.968.
+        max_epochs: The memorisation guard of mid-size tables: at most this many epochs on an
+            800-row table, twice as many at 4,000 rows, growing as ``(rows / 800) ** (log 2 / log
+            5)`` (:meth:`max_epochs_for`; Adult's 26,048 rows: 1,345, the 600 epochs of its 15,000
+            updates do not reach it). Measured on 4,000 rows of Adult (validation split, seed 0,
+            width 256, ``benchmarks/diffusion_sampling.py small --rows 4000``): the former rule
+            (``updates_per_row`` alone, in batches of an eighth of the table: 12,000 updates, 1,500
+            epochs) gave a DCR share of 0.620 (0.603 at width 192) and RandomForest detection 0.427,
+            below chance; 600 epochs a DCR share of 0.533, detection 0.508, efficacy ratio 0.969;
+            675 epochs 0.546; 300 epochs 0.506 but detection 0.661 (unfinished). On 12,000 rows
+            the former 1,364 epochs gave a DCR share of 0.532 (the cap now allows 963).
         batch_size: Rows per update (at most an eighth of the table's rows: a small table gets
             several updates per epoch).
         width: Hidden units of the denoiser MLP; ``None`` (default): :meth:`width_for` the table,
@@ -98,6 +112,7 @@ class DiffusionConfig:
 
     updates: int = 15000
     updates_per_row: float = 3.0
+    max_epochs: float = 300.0
     batch_size: int = 1024
     width: int | None = None
     depth: int = 3
@@ -117,7 +132,7 @@ class DiffusionConfig:
         check_int("DiffusionConfig.depth", self.depth, 0)
         check_int("DiffusionConfig.max_levels", self.max_levels, 0)
         check_positive("DiffusionConfig", learning_rate=self.learning_rate, cat_weight=self.cat_weight,
-                       updates_per_row=self.updates_per_row)
+                       updates_per_row=self.updates_per_row, max_epochs=self.max_epochs)
         if isinstance(self.sigma_max, bool) or not isinstance(self.sigma_max, (int, float)) \
                 or not self.sigma_max > 0.002:
             raise ConfigError(f"DiffusionConfig.sigma_max must be a number > 0.002 (the smallest noise level), "
@@ -145,9 +160,17 @@ class DiffusionConfig:
             return int(self.width)
         return 192 if int(n_rows) >= LARGE_TABLE_ROWS else 256
 
+    def max_epochs_for(self, n_rows: int) -> float:
+        """The epoch cap of a table of ``n_rows`` rows: ``max_epochs`` at ``EPOCH_CAP_ROWS`` (800)
+        rows, twice as many at five times the rows (the two measured points, 800 and 4,000 rows)."""
+        return self.max_epochs * (max(int(n_rows), 1) / EPOCH_CAP_ROWS) ** (math.log(2) / math.log(5))
+
     def updates_for(self, n_rows: int) -> int:
-        """Optimizer updates on a table of ``n_rows`` rows: ``updates``, at most ``updates_per_row * n_rows``."""
-        return max(1, min(int(self.updates), int(self.updates_per_row * int(n_rows))))
+        """Optimizer updates on a table of ``n_rows`` rows: ``updates``, at most ``updates_per_row *
+        n_rows`` (small tables) and at most :meth:`max_epochs_for` epochs (mid-size tables)."""
+        per_epoch = max(1, int(n_rows) // self.batch_for(n_rows))
+        return max(1, min(int(self.updates), int(self.updates_per_row * int(n_rows)),
+                          int(round(self.max_epochs_for(n_rows) * per_epoch, 6))))
 
     def epochs_for(self, n_rows: int) -> int:
         """Epochs on a table of ``n_rows`` rows: about :meth:`updates_for` optimizer updates in total."""
@@ -225,7 +248,7 @@ class DiffusionSynthesizer(Synthesizer):
     def fit(self, data, epochs: int | None = None, callbacks=None, verbose: int = 0,
             **kwargs) -> "DiffusionSynthesizer":
         """As :meth:`Synthesizer.fit`; ``epochs`` defaults to the config's ``updates`` (capped by
-        ``updates_per_row``) turned into epochs of the table (:meth:`DiffusionConfig.epochs_for`; a
+        ``updates_per_row`` and ``max_epochs``) turned into epochs of the table (:meth:`DiffusionConfig.epochs_for`; a
         table given by path is counted first), and the denoiser's width follows the table's rows
         (:meth:`DiffusionConfig.width_for`)."""
         self._fit_rows = count_rows(data)
