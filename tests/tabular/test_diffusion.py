@@ -251,12 +251,12 @@ def test_config_turns_updates_into_epochs_and_checks_fields():
     default = DiffusionConfig()  # Adult's 26,048 rows: the cap does not bind; 800 rows: 2,400 updates
     assert (default.batch_for(26048), default.updates_for(26048), default.epochs_for(26048)) == (1024, 15000, 600)
     assert (default.batch_for(800), default.updates_for(800), default.epochs_for(800)) == (100, 2400, 300)
-    # mid-size tables: at most max_epochs_for epochs (300 at 800 rows, 600 at 4,000); 12,000 updates
-    # (1,500 epochs) in batches of 500 memorised 4,000 rows of Adult
-    assert (default.batch_for(4000), default.updates_for(4000), default.epochs_for(4000)) == (500, 4800, 600)
-    assert default.updates_for(12000) == 10593 and default.epochs_for(12000) == 963  # 11 batches per epoch
-    assert default.updates_for(16000) == 15000  # the patients table: the cap (1,090 epochs) does not bind
-    assert DiffusionConfig(max_epochs=100).updates_for(4000) == 1600
+    # mid-size tables: at most max_epochs_for epochs (300 at 800 rows, times the cube root of rows / 800);
+    # 12,000 updates (1,500 epochs) in batches of 500 memorised 4,000 rows of Adult
+    assert (default.batch_for(4000), default.updates_for(4000), default.epochs_for(4000)) == (500, 4103, 513)
+    assert default.updates_for(12000) == 8138 and default.epochs_for(12000) == 740  # 11 batches per epoch
+    assert default.updates_for(16000) == 12214  # the patients table: 815 epochs instead of 1,000
+    assert DiffusionConfig(max_epochs=100).updates_for(4000) == 1367
     # the width follows the table unless set: 192 from LARGE_TABLE_ROWS rows, 256 below
     assert default.width is None and (default.width_for(26048), default.width_for(800)) == (192, 256)
     assert (default.width_for(LARGE_TABLE_ROWS), default.width_for(LARGE_TABLE_ROWS - 1)) == (192, 256)
