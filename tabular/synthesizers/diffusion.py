@@ -70,12 +70,12 @@ class DiffusionConfig:
             former rule (``updates_per_row`` alone, in batches of an eighth of the table: 12,000
             updates, 1,500 epochs) gave a DCR share of 0.620 (0.603 at width 192) and RandomForest
             detection 0.427, below chance; 600 epochs 0.533 / 0.556 (seeds 0 / 1); 500 epochs 0.532
-            / 0.541 / 0.549 (seeds 0-2, mean 0.541) with detection 0.530 / 0.516 / 0.529 and
+            / 0.541 / 0.548 (seeds 0-2, mean 0.541) with detection 0.530 / 0.516 / 0.528 and
             efficacy ratio 0.962 / 0.974 / 0.968; 300 epochs 0.506 but detection 0.661
             (unfinished). 2,000 rows: 446 epochs 0.548, 375 epochs 0.537 / 0.527. 8,000 rows: 809
             epochs 0.543, 650 epochs 0.530 (detection 0.518, efficacy 0.970). 12,000 rows: the
             former 1,364 epochs 0.532, 963 epochs 0.530. The guard holds on the mean, not with a
-            margin: single seeds reach 0.549.
+            margin: single seeds reach 0.548.
         batch_size: Rows per update (at most an eighth of the table's rows: a small table gets
             several updates per epoch).
         width: Hidden units of the denoiser MLP; ``None`` (default): :meth:`width_for` the table,
@@ -86,8 +86,9 @@ class DiffusionConfig:
             seconds; 160 and 128 (also trained 25,000 updates) fell below 0.98 efficacy (see
             :mod:`tabular.models.diffusion`). On 800 rows of that split (seeds 0-2) 192 sat closer
             to its training rows than 256 (DCR share 0.551 against 0.533) and was told from real
-            rows more easily (RF 0.575 against 0.552). Tables between 800 and 16,000 rows were not
-            measured: the 10,000-row boundary is a guess between the two.
+            rows more easily (RF 0.575 against 0.552). On 4,000 rows, trained the former 1,500
+            epochs, 192 memorised less than 256 (DCR share 0.603 against 0.620; one seed): the
+            10,000-row boundary is a guess, not a measured optimum.
         depth: Hidden layers after its input projection.
         learning_rate: AdamW learning rate.
         ema_momentum: Momentum of the moving average of the weights that ``fit`` leaves in the
