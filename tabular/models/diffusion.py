@@ -101,8 +101,9 @@ detection AUC, 0.5 is ideal):
   --width``) 192 sat closer to its training rows than 256 (DCR share 0.551 against 0.533, RF
   detection 0.575 against 0.552), so smaller tables keep 256 (``DiffusionConfig.width_for``).
 - The sampler's op time by type (``python -m benchmarks.diffusion_sampling ops``; width 192, 12
-  steps, bfloat16, 20,838 rows): the fused products 43 %, SiLU 16 %, the categories' reveal
-  (compare, select, argmax, add) about 18 %, the reveal plan's draws about 5 %. The reveal positions
+  steps, bfloat16, 20,838 rows): the fused products 43 %, SiLU 16 %, the categories' reveal 14 %
+  (compare, select, argmax; and part of the additions' 7 %), the reveal plan's draws and sort about
+  6 %. The reveal positions
   are laid out before the run (:meth:`_unmask` is then five whole-row ops per round instead of a
   matrix product and eight), the categories' state stays in the products' dtype, and the one-time
   gathers are a scatter, a product and a concatenation of runs: the same rows for the same seed.
@@ -410,11 +411,10 @@ class TabularDiffusion(keras.Model):
             now: The reveal position of this round (a float32 scalar).
 
         One argmax over the whole row, the slots of other columns set to ``-inf``, instead of
-        one max per block; the positions are laid out before the run, so a round is five
-        whole-row ops (compare, select, argmax, one-hot, add). Per-block ops took about a third
-        of the bfloat16 sampler's time on Adult's ten categorical columns; a mask built by a
-        matrix product per round took about a fifth (``python -m benchmarks.diffusion_sampling
-        profile``)."""
+        one max per block (per-block ops took about a third of the bfloat16 sampler's time on
+        Adult's ten categorical columns, ``python -m benchmarks.diffusion_sampling profile``);
+        the positions are laid out before the run, so a round is five whole-row ops (compare,
+        select, argmax, one-hot, add) instead of a mask built by a matrix product and eight."""
         lay = self.layout
         pick = tf.argmax(tf.where(tf.equal(slot_due, now), noisy, -np.inf), axis=1, output_type=tf.int32)
         due = tf.equal(column_due, now)  # (n, D)
