@@ -208,6 +208,22 @@ def small(args) -> None:
         print(", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()), flush=True)
 
 
+def adult_layout(args):
+    """``(rows, width, new_model)`` of the speed stages: the validation split's fit rows, the
+    width (``--width`` or the default for that many rows), and ``new_model(activation)`` building an
+    untrained ``TabularDiffusion`` of the Adult layout (``--depth``, default 3)."""
+    fit_rows, _ = validation_split()
+    encoder = Synthesizer("diffusion", DiffusionConfig(updates=1), seed=0).fit(fit_rows.iloc[:2000]).encoder_
+    n = len(fit_rows)
+    width = args.width or DiffusionConfig().width_for(n)
+
+    def new_model(activation: str) -> TabularDiffusion:
+        return TabularDiffusion(encoder.layout(), encoder.output_width_, width=width,
+                                depth=3 if args.depth is None else args.depth, activation=activation)
+
+    return n, width, new_model
+
+
 def profile(args) -> None:
     """Where the sampler's time goes, on untrained models of the Adult layout (speed does not
     depend on the weights): rows per wall and per CPU second of ``TabularDiffusion.sample``
@@ -218,17 +234,12 @@ def profile(args) -> None:
     settings share the machine's state (speed as ratios side by side in one run)."""
     import statistics
 
-    fit_rows, _ = validation_split()
-    encoder = Synthesizer("diffusion", DiffusionConfig(updates=1), seed=0).fit(fit_rows.iloc[:2000]).encoder_
-    n, calls = len(fit_rows), {}
-    width = args.width or DiffusionConfig().width_for(n)
+    n, width, new_model = adult_layout(args)
+    calls = {}
     for activation in args.activations.split(","):
         for precision in [resolve_precision(p) for p in args.precisions.split(",")]:
-            model = TabularDiffusion(encoder.layout(), encoder.output_width_, width=width,
-                                     depth=3 if args.depth is None else args.depth, activation=activation)
-            masked = TabularDiffusion(encoder.layout(), encoder.output_width_, width=width,
-                                      depth=3 if args.depth is None else args.depth, activation=activation)
-            masked._unmask = lambda logits, slots, masked_, now, gumbel: (slots, masked_)  # ablation: no reveal
+            model, masked = new_model(activation), new_model(activation)
+            masked._unmask = lambda noisy, slots, masked_, *due: (slots, masked_)  # ablation: no reveal
             x, time_features = tf.random.normal((n, model.input_dim)), tf.zeros((1, 32))
             passes = tf.function(lambda x, m=model, p=precision: m.denoiser.call_inference(x, time_features, p))
             for steps in [int(s) for s in args.steps.split(",")]:
@@ -269,13 +280,10 @@ def ops(args) -> None:
 
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-    fit_rows, _ = validation_split()
-    encoder = Synthesizer("diffusion", DiffusionConfig(updates=1), seed=0).fit(fit_rows.iloc[:2000]).encoder_
-    n, steps, rows = len(fit_rows), int(args.steps.split(",")[0]), []
-    width = args.width or DiffusionConfig().width_for(n)
+    n, width, new_model = adult_layout(args)
+    steps, rows = int(args.steps.split(",")[0]), []
     for precision in [resolve_precision(p) for p in args.precisions.split(",")]:
-        model = TabularDiffusion(encoder.layout(), encoder.output_width_, width=width,
-                                 depth=3 if args.depth is None else args.depth)
+        model = new_model("silu")
         for weight in model.denoiser.weights:  # frozen zero biases would be folded away, and the fusions with them
             weight.assign(tf.random.normal(weight.shape, stddev=0.05, seed=1))
         frozen = convert_variables_to_constants_v2(model.sample_graph(precision=precision).get_concrete_function())
