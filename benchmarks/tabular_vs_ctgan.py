@@ -35,7 +35,9 @@ Without ``ctgan`` importable the script runs genlab alone and says so.
 Options: ``--epochs N`` (exactly N epochs for SDV's models and the genlab methods whose training
 length is counted in epochs — ``tabular.synthesizers.budget_field`` — default: each model's own;
 ``diffusion`` trains its default number of updates, or ``--set updates=N``), ``--seeds N`` (3), ``--first-seed K``,
-``--methods tvae,ctgan`` (genlab methods, default ``tvae``), ``--models`` (a subset of the run's
+``--methods tvae,ctgan`` (genlab methods, default ``tvae``; ``all``: every method of
+``tabular.methods()``, the original study's too; ``cgan`` conditions on the table's target unless
+``--set condition_column=...`` names another column), ``--models`` (a subset of the run's
 models by name, e.g. ``sdv-tvae``: one model per process), ``--set KEY=VALUE`` (override a field
 of the genlab methods' configs, repeatable: an ablation such as ``--set prior_components=0``),
 ``--rows N`` (subsample the training part: not the protocol), ``--out DIR`` (records go to
@@ -60,6 +62,7 @@ from sklearn.model_selection import train_test_split
 
 from genlab.runner import RunDir, aggregate
 from tabular import Synthesizer, evaluate, load_adult, patients_table
+from tabular import methods as methods_registered
 from tabular.synthesizers import budget_field
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -199,6 +202,14 @@ def report(records: list, run: RunDir, setting: str) -> list:
     return table
 
 
+def method_overrides(method: str, overrides: dict, target: str) -> dict:
+    """The config overrides of one genlab method: ``"cgan"`` conditions on the table's ``target`` unless
+    ``overrides`` names its ``condition_column`` (the original study conditioned on Adult's income)."""
+    if method == "cgan" and "condition_column" not in overrides:
+        return {**overrides, "condition_column": target}
+    return overrides
+
+
 def fit_and_sample(name: str, method: str | None, train: pd.DataFrame, args, overrides: dict, seed: int) -> tuple:
     """Fit one model, sample ``len(train)`` rows; ``(synthetic, timings)``."""
     start, cpu = time.perf_counter(), time.process_time()
@@ -229,7 +240,8 @@ def main(argv=None) -> int:
                         help="epochs of every method whose budget is epochs (default: each method's default; "
                              "SDV's: 300; diffusion trains its default updates)")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--methods", default="tvae", help="genlab methods, comma-separated (tvae, ctgan, diffusion)")
+    parser.add_argument("--methods", default="tvae",
+                        help=f"genlab methods, comma-separated, or all ({', '.join(methods_registered())})")
     parser.add_argument("--models", default=None,
                         help="only these models of the run, comma-separated names (e.g. genlab-tvae,sdv-tvae)")
     parser.add_argument("--rows", type=int, default=None, help="subsample the training part (smoke test)")
@@ -256,7 +268,11 @@ def main(argv=None) -> int:
         run = RunDir("bench_tabular_vs_ctgan", args.out)
         report(records, run, f"merged from {len(args.merge)} runs ({', '.join(args.merge)})")
         return 0
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    methods = list(methods_registered()) if args.methods == "all" else \
+        [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = sorted(set(methods) - set(methods_registered()))
+    if unknown:
+        parser.error(f"--methods {unknown} not among tabular.methods() {list(methods_registered())}")
     overrides = dict(parse_setting(item) for item in args.set)
     suffix = "".join(f" {k}={v}" for k, v in overrides.items())
     have_sdv = ctgan_available()
@@ -297,7 +313,8 @@ def main(argv=None) -> int:
             if (args.table, name, seed) in done:
                 print(f"seed {seed} {name}: done earlier, skipped", flush=True)
                 continue
-            synthetic, timings = fit_and_sample(name, method, train, args, overrides, seed)
+            synthetic, timings = fit_and_sample(name, method, train, args,
+                                                method_overrides(method, overrides, target), seed)
             synthetic = synthetic[train.columns]
             metrics = evaluate(train, test, synthetic, target=target, seed=seed, plots=False).metrics
             row = {"table": args.table, "model": name, "seed": seed, "rows": len(train), **metrics,
