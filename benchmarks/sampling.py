@@ -1,6 +1,7 @@
 """Sampling latency and throughput of a fitted synthesizer, in Python and from its SavedModel export.
 
-Fits a synthesizer on the embedded Adult table (``--epochs``, default 5: latency does not depend on
+Fits a synthesizer on the embedded Adult table (``--epochs``, default 5; a method counted in updates,
+such as ``diffusion``, trains that many epochs' worth of 1,024-row updates: latency does not depend on
 training length), saves and exports it, then in a fresh process (a user's session):
 
 - ``Synthesizer.load`` seconds (it traces the graph sampler once) and the first ``sample`` call;
@@ -65,10 +66,15 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from genlab.runner import RunDir
     from tabular import Synthesizer, load_adult
+    from tabular.synthesizers.base import budget_field
 
     run = RunDir("bench_sampling", args.out)
     start = time.perf_counter()
-    synth = Synthesizer(args.method, epochs=args.epochs, seed=0).fit(load_adult())
+    # a method counted in optimizer updates (diffusion) trains --epochs epochs' worth of 1,024-row batches
+    rows = len(load_adult())
+    length = ({"epochs": args.epochs} if budget_field(args.method) == "epochs"
+              else {"updates": max(1, args.epochs * rows // 1024)})
+    synth = Synthesizer(args.method, seed=0, **length).fit(load_adult())
     fit_seconds = time.perf_counter() - start
     synth.save(run.path / "model")
     synth.export(run.export)
