@@ -70,11 +70,10 @@ def main(argv=None) -> int:
 
     run = RunDir("bench_sampling", args.out)
     start = time.perf_counter()
-    # a method counted in optimizer updates (diffusion) trains --epochs epochs' worth of 1,024-row batches
-    rows = len(load_adult())
-    length = ({"epochs": args.epochs} if budget_field(args.method) == "epochs"
-              else {"updates": max(1, args.epochs * rows // 1024)})
-    synth = Synthesizer(args.method, seed=0, **length).fit(load_adult())
+    table = load_adult()
+    field = budget_field(args.method)  # "updates" for diffusion: --epochs epochs' worth of 1,024-row batches
+    length = args.epochs if field == "epochs" else max(1, args.epochs * len(table) // 1024)
+    synth = Synthesizer(args.method, seed=0, **{field: length}).fit(table)
     fit_seconds = time.perf_counter() - start
     synth.save(run.path / "model")
     synth.export(run.export)
