@@ -23,12 +23,15 @@ Usage::
     python -m benchmarks.diffusion_sampling score --steps 10,15,20,25,50 --out runs/output/diffusion_sampling
     python -m benchmarks.diffusion_sampling small --updates-list 500,1000,2000,4000 --out runs/output/diffusion_small
     python -m benchmarks.diffusion_sampling small --method ctgan --epochs-list 300,1200 --out runs/output/ctgan_small_val
+    python -m benchmarks.diffusion_sampling small --method gan --epochs-list 100,0 --seed 0 --out runs/output/gan_small_val
     python -m benchmarks.diffusion_sampling small --rows 4000 --width 192 --out runs/output/diffusion_mid
 
 ``small``: memorisation on a small table — an 800-row (``--rows``) stratified subsample of the fit rows, fitted
 with each number of updates, its DCR share (``benchmarks.diffusion_adult.dcr_share``) and efficacy
 ratio scored against the validation rows; ``--method ctgan --epochs-list 300,1200`` fits the
-CTGAN method for each number of epochs instead (its training length on a small table). ``profile``: where the sampler's time goes (the whole
+CTGAN method for each number of epochs instead (its training length on a small table), and ``--method gan`` /
+``cgan`` the study's GANs (``--epochs-list 100,0``: the study's 100 epochs with early stopping, and the
+default, ``min_updates`` updates on a small table). ``profile``: where the sampler's time goes (the whole
 sampler against the sampler without the categories' reveal and the denoiser's passes alone, by
 activation, precision and steps, interleaved rounds)::
 
@@ -55,7 +58,7 @@ from sklearn.model_selection import train_test_split
 from genlab.runner import RunDir
 from tabular import Synthesizer, evaluate, load_adult
 from tabular.models.diffusion import TabularDiffusion, resolve_precision
-from tabular.synthesizers import CTGANConfig, DiffusionConfig
+from tabular.synthesizers import DiffusionConfig
 
 METRICS = ("detection_auc", "lr_detection_auc", "column_shapes", "column_pair_trends", "efficacy_ratio")
 
@@ -170,16 +173,17 @@ def small(args) -> None:
     records = json.loads(path.read_text()) if path.exists() else []
     rows = train_test_split(fit_rows, train_size=args.rows or SMALL_ROWS, stratify=fit_rows["income"],
                             random_state=args.seed)[0]
-    if args.method == "ctgan":  # the CTGAN method's training length on the small table, in epochs
+    if args.method != "diffusion":  # an epoch-counted method's training length on the small table
         for epochs in [int(e) for e in (args.epochs_list or "0").split(",")]:
-            config = CTGANConfig(**({} if epochs == 0 else {"epochs": epochs}))
+            settings = {**({} if epochs == 0 else {"epochs": epochs}),
+                        **({"condition_column": "income"} if args.method == "cgan" else {})}
             start, cpu = time.perf_counter(), time.process_time()
-            synth = Synthesizer("ctgan", config, seed=args.seed).fit(rows)
+            synth = Synthesizer(args.method, seed=args.seed, **settings).fit(rows)
             seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
             synthetic = synth.sample(len(rows), seed=args.seed)
             metrics = evaluate(rows, valid, synthetic[rows.columns], target="income", seed=args.seed,
                                plots=False).metrics
-            row = {"method": "ctgan", "rows": len(rows), "seed": args.seed, "epochs_setting": epochs or "default",
+            row = {"method": args.method, "rows": len(rows), "seed": args.seed, "epochs_setting": epochs or "default",
                    "epochs": len(synth.history_["g_loss"]), **{k: metrics[k] for k in METRICS},
                    "dcr_share": dcr_share(rows, valid, synthetic, seed=args.seed), "fit_seconds": seconds,
                    "fit_cpu_seconds": cpu_seconds}
@@ -330,10 +334,11 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=None, help="small: override the batch size")
     parser.add_argument("--rows", type=int, default=None, help="small: rows of the subsample (default 800)")
     parser.add_argument("--updates-list", default=None, help="small: comma-separated updates (0: the default)")
-    parser.add_argument("--method", choices=("diffusion", "ctgan"), default="diffusion",
-                        help="small: the method fitted (ctgan: one fit per --epochs-list value)")
-    parser.add_argument("--epochs-list", default=None, help="small, --method ctgan: comma-separated epochs "
-                        "(0: the default, 300 or at least min_updates updates)")
+    parser.add_argument("--method", choices=("diffusion", "ctgan", "gan", "cgan"), default="diffusion",
+                        help="small: the method fitted (ctgan, gan, cgan: one fit per --epochs-list value; "
+                        "cgan conditions on income)")
+    parser.add_argument("--epochs-list", default=None, help="small, --method ctgan / gan / cgan: comma-separated "
+                        "epochs (0: the default, raised to at least min_updates updates on a small table)")
     parser.add_argument("--steps", default="10,15,20,25,50")
     parser.add_argument("--precisions", default="auto", help="score: comma-separated sampler precisions "
                         "(auto, float32, bfloat16)")

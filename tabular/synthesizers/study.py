@@ -26,7 +26,11 @@ from tabular.encoding import MinMaxOneHotEncoder
 from tabular.encoding.columns import DISCRETE_KINDS
 from tabular.models.study import TabularAutoencoder, build_gan, build_latent_gan
 from tabular.synthesizers.base import Synthesizer, check_int, register
+from tabular.synthesizers.training import batch_for, count_rows
 from tabular.synthesizers.tvae import check_positive
+
+#: Epochs of a ``"gan"`` / ``"cgan"`` fit on a table large enough for ``GANConfig.min_updates`` (the study's).
+DEFAULT_GAN_EPOCHS = 100
 
 
 def _leaky(units, batch_norm=True, dropout=0.0):
@@ -38,7 +42,17 @@ class GANConfig:
     """Networks and training of ``"gan"`` (the study's defaults).
 
     Attributes:
-        epochs: Maximum epochs.
+        epochs: Maximum epochs. ``None`` (the default): 100 (the study's), raised on a small table
+            to make ``min_updates`` updates (:meth:`epochs_for`), all of them run. A number, here
+            or in ``fit(frame, epochs=...)``: at most that many, with early stopping.
+        min_updates: The fewest updates of a fit with the default ``epochs`` (no early stopping
+            then). The study's 100 epochs with early stopping on the generator loss train a few
+            hundred updates on a small table: on 800 rows of Adult (batches of 100, 8 updates
+            per epoch; a validation split, ``python -m benchmarks.diffusion_sampling small
+            --method gan --epochs-list 100,0``): the study's defaults stopped after about 37 epochs
+            (about 300 updates); efficacy ratios in ``docs/tabular.md``.
+            Adult's 26,048 rows make 204 updates per epoch, 20,400 in 100 epochs: the rule does
+            not bind.
         batch_size: Rows per step (at most an eighth of the table's rows).
         latent_dim: Noise width.
         generator_layers: Hidden specs of G (64 -> 128 -> 256 -> 512 -> 256, LeakyReLU(0.2),
@@ -51,7 +65,8 @@ class GANConfig:
         patience: Epochs without a lower generator loss before stopping (best weights restored).
     """
 
-    epochs: int = 100
+    epochs: int | None = None
+    min_updates: int = 20000
     batch_size: int = 128
     latent_dim: int = 32
     generator_layers: tuple = (_leaky(64, dropout=0.1), _leaky(128, dropout=0.1), _leaky(256, dropout=0.1),
@@ -66,13 +81,28 @@ class GANConfig:
     patience: int = 15
 
     def __post_init__(self):
-        for name in ("epochs", "batch_size", "latent_dim", "critic_steps", "generator_steps"):
+        if self.epochs is not None:
+            check_int(f"{type(self).__name__}.epochs", self.epochs, 1)
+        for name in ("batch_size", "latent_dim", "critic_steps", "generator_steps"):
             check_int(f"{type(self).__name__}.{name}", getattr(self, name), 1)
-        for name in ("warmup", "patience"):
+        for name in ("min_updates", "warmup", "patience"):
             check_int(f"{type(self).__name__}.{name}", getattr(self, name), 0)
         check_positive(type(self).__name__, learning_rate=self.learning_rate)
         object.__setattr__(self, "generator_layers", as_layer_specs(self.generator_layers))
         object.__setattr__(self, "discriminator_layers", as_layer_specs(self.discriminator_layers))
+
+    def epochs_for(self, n_rows: int) -> int:
+        """Epochs of a fit on ``n_rows`` rows: ``epochs`` when set, else ``DEFAULT_GAN_EPOCHS`` or
+        enough epochs for ``min_updates`` updates when that is more (800 rows: 2,500 epochs)."""
+        if self.epochs is not None:
+            return self.epochs
+        per_epoch = -(-int(n_rows) // batch_for(self.batch_size, n_rows))  # the last, partial batch counts
+        return max(DEFAULT_GAN_EPOCHS, -(-self.min_updates // per_epoch))
+
+    def stops_early(self, n_rows: int) -> bool:
+        """Whether early stopping on the generator loss may end a default-length fit on ``n_rows``
+        rows: not when the default ``epochs`` are raised for ``min_updates`` (a small table)."""
+        return self.epochs is not None or self.epochs_for(n_rows) == DEFAULT_GAN_EPOCHS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,6 +176,19 @@ class GANSynthesizer(_StudyMethod):
     def _n_classes(self, encoder) -> int:
         return 0
 
+    @property
+    def epochs(self) -> int:
+        return DEFAULT_GAN_EPOCHS if self.config.epochs is None else self.config.epochs
+
+    def fit(self, data, epochs: int | None = None, callbacks=None, verbose: int = 0, **kwargs) -> "GANSynthesizer":
+        """As :meth:`Synthesizer.fit`; ``epochs`` defaults to the config's (:meth:`GANConfig.epochs_for`:
+        on a small table, enough epochs for ``min_updates`` updates, without early stopping)."""
+        rows = count_rows(data)
+        self._all_epochs = epochs is None and not self.config.stops_early(rows)
+        if epochs is None:
+            epochs = self.config.epochs_for(rows)
+        return super().fit(data, epochs=epochs, callbacks=callbacks, verbose=verbose, **kwargs)
+
     def build_model(self, encoder, x, frame):
         c = self.config
         n_classes = self._n_classes(encoder)
@@ -163,8 +206,9 @@ class GANSynthesizer(_StudyMethod):
 
     def train(self, model, encoder, data, epochs, callbacks, verbose):
         c = self.config
+        warmup = epochs if getattr(self, "_all_epochs", False) else c.warmup  # raised epochs all run
         stopper = RestoreBestEarlyStopping(monitor="g_loss", mode="min", patience=c.patience,
-                                           start_from_epoch=c.warmup, restore_best_weights=True)
+                                           start_from_epoch=warmup, restore_best_weights=True)
         first = data.first_epoch()
         dataset, steps = data.batches(data.global_batch(c.batch_size), first, self._data(encoder, data.x),
                                       drop_remainder=False)

@@ -260,3 +260,26 @@ def test_ctgan_default_epochs_make_enough_updates_on_a_small_table(frame, monkey
     assert len(Synthesizer("ctgan", tiny, seed=0).fit(frame, epochs=2).history_["g_loss"]) == 2
     with pytest.raises(ConfigError, match="CTGANConfig.epochs must be an int >= 1"):
         CTGANConfig(epochs=0)
+
+
+def test_gan_default_epochs_make_enough_updates_on_a_small_table(frame, monkeypatch):
+    # The study's 100 epochs with early stopping trained a few hundred updates on 800 rows (the
+    # GAN stopped after about 38 epochs). By default a small table gets min_updates updates, all
+    # run: early stopping must not cut them; a number of epochs given keeps early stopping.
+    from tabular.synthesizers import study
+
+    config = GANConfig()
+    assert config.epochs_for(26048) == 100 and config.stops_early(26048)  # Adult: 204 updates per epoch
+    assert config.epochs_for(800) == 2500 and not config.stops_early(800)  # batches of 100: 8 per epoch
+    assert GANConfig(epochs=100).epochs_for(800) == 100 and GANConfig(epochs=100).stops_early(800)
+    assert GANConfig(min_updates=0).epochs_for(800) == 100 and GANConfig(min_updates=0).stops_early(800)
+    # fit takes its epochs from the rule: 400 rows, batches of 50 (8 per epoch), 96 updates -> 12
+    # epochs, every one run although patience 0 from epoch 0 would stop at the first epoch whose
+    # generator loss is not the lowest yet
+    monkeypatch.setattr(study, "DEFAULT_GAN_EPOCHS", 1)
+    tiny = dataclasses.replace(TINY["gan"], epochs=None, min_updates=96, batch_size=500, warmup=0, patience=0)
+    assert len(Synthesizer("gan", tiny, seed=0).fit(frame).history_["g_loss"]) == 12
+    stopped = Synthesizer("gan", dataclasses.replace(tiny, epochs=12), seed=0).fit(frame)
+    assert len(stopped.history_["g_loss"]) < 12  # the same run with epochs given stops early
+    with pytest.raises(ConfigError, match="GANConfig.epochs must be an int >= 1"):
+        GANConfig(epochs=0)
