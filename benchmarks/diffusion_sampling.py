@@ -24,6 +24,7 @@ Usage::
     python -m benchmarks.diffusion_sampling small --updates-list 500,1000,2000,4000 --out runs/output/diffusion_small
     python -m benchmarks.diffusion_sampling small --method ctgan --epochs-list 300,1200 --out runs/output/ctgan_small_val
     python -m benchmarks.diffusion_sampling small --method gan --epochs-list 100,0 --seed 0 --out runs/output/gan_small_val
+    python -m benchmarks.diffusion_sampling small --method cgan --epochs-list 100,0 --min-updates 20000 --seed 0 --out runs/output/cgan_small_val
     python -m benchmarks.diffusion_sampling small --rows 4000 --width 192 --out runs/output/diffusion_mid
 
 ``small``: memorisation on a small table — an 800-row (``--rows``) stratified subsample of the fit rows, fitted
@@ -176,7 +177,8 @@ def small(args) -> None:
     if args.method != "diffusion":  # an epoch-counted method's training length on the small table
         for epochs in [int(e) for e in (args.epochs_list or "0").split(",")]:
             settings = {**({} if epochs == 0 else {"epochs": epochs}),
-                        **({"condition_column": "income"} if args.method == "cgan" else {})}
+                        **({"condition_column": "income"} if args.method == "cgan" else {}),
+                        **({} if args.min_updates is None else {"min_updates": args.min_updates})}
             start, cpu = time.perf_counter(), time.process_time()
             synth = Synthesizer(args.method, seed=args.seed, **settings).fit(rows)
             seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
@@ -339,6 +341,8 @@ def main(argv=None) -> int:
                         "cgan conditions on income)")
     parser.add_argument("--epochs-list", default=None, help="small, --method ctgan / gan / cgan: comma-separated "
                         "epochs (0: the default, raised to at least min_updates updates on a small table)")
+    parser.add_argument("--min-updates", type=int, default=None,
+                        help="small, --method ctgan / gan / cgan: override the config's min_updates")
     parser.add_argument("--steps", default="10,15,20,25,50")
     parser.add_argument("--precisions", default="auto", help="score: comma-separated sampler precisions "
                         "(auto, float32, bfloat16)")
