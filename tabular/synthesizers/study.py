@@ -51,10 +51,9 @@ class GANConfig:
             per epoch; a validation split, ``python -m benchmarks.diffusion_sampling small
             --method gan --epochs-list 100,0``, seeds 0-2) the study's defaults stopped after about
             39 epochs (about 300 updates) at efficacy ratio 0.43 (mean), 2,500 epochs (20,000
-            updates) gave 0.85 at a DCR share of 0.40 (0.5: no memorisation). ``"cgan"`` keeps
-            the study's length (``min_updates=0``, see :class:`CGANConfig`).
-            Adult's 26,048 rows make 204 updates per epoch, 20,400 in 100 epochs: the rule does
-            not bind.
+            updates) gave 0.85 at a DCR share of 0.40 (0.5: no memorisation). Adult's 26,048 rows
+            make 204 updates per epoch, 20,400 in 100 epochs: the rule does not bind. ``"cgan"``
+            keeps the study's length (``min_updates=0``, see :class:`CGANConfig`).
         batch_size: Rows per step (at most an eighth of the table's rows).
         latent_dim: Noise width.
         generator_layers: Hidden specs of G (64 -> 128 -> 256 -> 512 -> 256, LeakyReLU(0.2),
@@ -184,6 +183,7 @@ class GANSynthesizer(_StudyMethod):
 
     method = "gan"
     config_class = GANConfig
+    _all_epochs = False  # set by fit: the default epochs were raised for min_updates, so all of them run
 
     def _n_classes(self, encoder) -> int:
         return 0
@@ -219,7 +219,7 @@ class GANSynthesizer(_StudyMethod):
 
     def train(self, model, encoder, data, epochs, callbacks, verbose):
         c = self.config
-        warmup = epochs if getattr(self, "_all_epochs", False) else c.warmup  # raised epochs all run
+        warmup = epochs if self._all_epochs else c.warmup
         stopper = RestoreBestEarlyStopping(monitor="g_loss", mode="min", patience=c.patience,
                                            start_from_epoch=warmup, restore_best_weights=True)
         first = data.first_epoch()
