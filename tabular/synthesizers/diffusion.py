@@ -32,7 +32,7 @@ from tabular.models.diffusion import ACTIVATIONS, PRECISIONS, SOLVERS, TabularDi
 from tabular.synthesizers.base import Synthesizer, check_int, register
 from tabular.synthesizers.sampler import Conditions, GraphSampler
 from tabular.synthesizers.training import batch_for, count_rows
-from tabular.synthesizers.tvae import check_positive
+from tabular.synthesizers.tvae import check_momentum, check_positive
 
 
 #: From this many training rows the diffusion method's default width is 192, below it 256
@@ -142,9 +142,7 @@ class DiffusionConfig:
                 or not self.sigma_max > 0.002:
             raise ConfigError(f"DiffusionConfig.sigma_max must be a number > 0.002 (the smallest noise level), "
                               f"received {self.sigma_max!r}")
-        if isinstance(self.ema_momentum, bool) or not isinstance(self.ema_momentum, (int, float)) \
-                or not 0 <= self.ema_momentum < 1:
-            raise ConfigError(f"DiffusionConfig.ema_momentum must be in [0, 1), received {self.ema_momentum!r}")
+        check_momentum("DiffusionConfig", self.ema_momentum)
         if self.solver not in SOLVERS:
             raise unknown_name("DiffusionConfig.solver", self.solver, SOLVERS)
         if self.precision not in PRECISIONS:

@@ -27,7 +27,7 @@ from tabular.encoding.columns import DISCRETE_KINDS
 from tabular.models.study import TabularAutoencoder, build_gan, build_latent_gan
 from tabular.synthesizers.base import Synthesizer, check_int, register
 from tabular.synthesizers.training import batch_for, count_rows
-from tabular.synthesizers.tvae import check_positive
+from tabular.synthesizers.tvae import check_momentum, check_positive
 
 #: Epochs of a ``"gan"`` / ``"cgan"`` fit on a table large enough for ``GANConfig.min_updates`` (the study's).
 DEFAULT_GAN_EPOCHS = 100
@@ -64,6 +64,11 @@ class GANConfig:
         generator_steps: Generator updates per train step.
         warmup: Epochs before early stopping on the generator loss may stop training.
         patience: Epochs without a lower generator loss before stopping (best weights restored).
+        ema_momentum: Momentum of an exponential moving average of the generator's weights, kept
+            by its optimizer and copied into the generator when training ends (0: the last
+            weights, or those early stopping restored). An average of the iterates smooths
+            the generator's oscillation about the equilibrium (Yazici et al. 2019, "The Unusual
+            Effectiveness of Averaging in GAN Training").
     """
 
     epochs: int | None = None
@@ -80,6 +85,7 @@ class GANConfig:
     generator_steps: int = 1
     warmup: int = 20
     patience: int = 15
+    ema_momentum: float = 0.0
 
     def __post_init__(self):
         if self.epochs is not None:
@@ -89,6 +95,7 @@ class GANConfig:
         for name in ("min_updates", "warmup", "patience"):
             check_int(f"{type(self).__name__}.{name}", getattr(self, name), 0)
         check_positive(type(self).__name__, learning_rate=self.learning_rate)
+        check_momentum(type(self).__name__, self.ema_momentum)
         object.__setattr__(self, "generator_layers", as_layer_specs(self.generator_layers))
         object.__setattr__(self, "discriminator_layers", as_layer_specs(self.discriminator_layers))
 
@@ -208,10 +215,11 @@ class GANSynthesizer(_StudyMethod):
         model = build_gan(encoder.output_width_ - n_classes, c.latent_dim, c.generator_layers,
                           c.discriminator_layers, n_classes, c.critic_steps, c.generator_steps, seed=self.seed)
 
-        def adam():
-            return keras.optimizers.Adam(c.learning_rate, beta_1=c.beta_1, weight_decay=c.weight_decay or None)
+        def adam(ema_momentum=0.0):
+            return keras.optimizers.Adam(c.learning_rate, beta_1=c.beta_1, weight_decay=c.weight_decay or None,
+                                         use_ema=ema_momentum > 0, ema_momentum=ema_momentum or 0.99)
 
-        model.compile(adam(), adam(), jit_compile=self.jit_compile)
+        model.compile(adam(c.ema_momentum), adam(), jit_compile=self.jit_compile)
         return model
 
     def _data(self, encoder, x):
@@ -227,6 +235,8 @@ class GANSynthesizer(_StudyMethod):
                                       drop_remainder=False)
         history = model.fit(dataset, epochs=epochs, initial_epoch=first, steps_per_epoch=steps, shuffle=False,
                             callbacks=data.callbacks("train", callbacks, stateful=[stopper]), verbose=verbose)
+        if c.ema_momentum:  # after early stopping's restore: the average replaces the generator's weights
+            model.g_optimizer.finalize_variable_values(model.generator.trainable_variables)
         return data.history("train", history)
 
     def sampler_parts(self):

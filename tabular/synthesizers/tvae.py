@@ -26,6 +26,12 @@ def check_positive(owner: str, **values) -> None:
             raise ConfigError(f"{owner}.{name} must be a number > 0, received {value!r}")
 
 
+def check_momentum(owner: str, value) -> None:
+    """``owner.ema_momentum`` must be a number in ``[0, 1)`` (0: no moving average)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ConfigError(f"{owner}.ema_momentum must be in [0, 1), received {value!r}")
+
+
 @dataclasses.dataclass(frozen=True)
 class TVAEConfig:
     """Network, optimiser and training of the ``"tvae"`` method (TVAE's published defaults).

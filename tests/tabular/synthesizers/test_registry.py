@@ -262,6 +262,36 @@ def test_ctgan_default_epochs_make_enough_updates_on_a_small_table(frame, monkey
         CTGANConfig(epochs=0)
 
 
+class _GeneratorWeights(keras.callbacks.Callback):
+    """The generator's weights after every batch (one generator update each)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen.append([w.numpy().copy() for w in self.model.generator.trainable_variables])
+
+
+def test_gan_leaves_the_moving_average_of_its_generator_weights(frame):
+    # With ema_momentum the generator fit leaves is the running average of its weights after every
+    # update (first value: the weights after the first update), not the last weights. Catches an
+    # average never copied in, copied from the discriminator's optimizer, or with another momentum.
+    config = dataclasses.replace(TINY["gan"], epochs=3, patience=100, ema_momentum=0.8)
+    seen = _GeneratorWeights()
+    synth = Synthesizer("gan", config, seed=0).fit(frame, callbacks=[seen])
+    assert len(seen.seen) == 3 * 8  # 400 rows in batches of 50 (at most an eighth of the table)
+    expected = seen.seen[0]
+    for weights in seen.seen[1:]:
+        expected = [0.8 * a + 0.2 * w for a, w in zip(expected, weights)]
+    final = [w.numpy() for w in synth.model_.generator.trainable_variables]
+    for got, want, last in zip(final, expected, seen.seen[-1]):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+    assert any(not np.allclose(g, last) for g, last in zip(final, seen.seen[-1]))  # not the last weights
+    with pytest.raises(ConfigError, match="GANConfig.ema_momentum must be in \\[0, 1\\)"):
+        GANConfig(ema_momentum=1.0)  # an average that never moves: the untrained generator
+
+
 def test_gan_default_epochs_make_enough_updates_on_a_small_table(frame, monkeypatch):
     # The study's 100 epochs with early stopping trained a few hundred updates on 800 rows (the
     # GAN stopped after about 38 epochs). By default a small table gets min_updates updates, all
