@@ -32,7 +32,8 @@ with each number of updates, its DCR share (``benchmarks.diffusion_adult.dcr_sha
 ratio scored against the validation rows; ``--method ctgan --epochs-list 300,1200`` fits the
 CTGAN method for each number of epochs instead (its training length on a small table), and ``--method gan`` /
 ``cgan`` the study's GANs (``--epochs-list 100,0``: the study's 100 epochs with early stopping, and the
-default, ``min_updates`` updates on a small table). ``profile``: where the sampler's time goes (the whole
+default, ``min_updates`` updates on a small table; ``--set KEY=VALUE`` overrides a field of their
+config, e.g. ``--set ema_momentum=0.999``). ``profile``: where the sampler's time goes (the whole
 sampler against the sampler without the categories' reveal and the denoiser's passes alone, by
 activation, precision and steps, interleaved rounds)::
 
@@ -167,6 +168,7 @@ def small(args) -> None:
     each ``--updates`` value (comma-separated; ``0``: the config's default for the table), score the
     DCR share and the efficacy ratio against the validation rows."""
     from benchmarks.diffusion_adult import SMALL_ROWS, dcr_share
+    from benchmarks.tabular_vs_ctgan import parse_setting
 
     fit_rows, valid = validation_split()
     run = RunDir("bench_diffusion_small", args.out)
@@ -178,7 +180,8 @@ def small(args) -> None:
         for epochs in [int(e) for e in (args.epochs_list or "0").split(",")]:
             settings = {**({} if epochs == 0 else {"epochs": epochs}),
                         **({"condition_column": "income"} if args.method == "cgan" else {}),
-                        **({} if args.min_updates is None else {"min_updates": args.min_updates})}
+                        **({} if args.min_updates is None else {"min_updates": args.min_updates}),
+                        **dict(parse_setting(item) for item in args.set)}
             start, cpu = time.perf_counter(), time.process_time()
             synth = Synthesizer(args.method, seed=args.seed, **settings).fit(rows)
             seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
@@ -186,6 +189,7 @@ def small(args) -> None:
             metrics = evaluate(rows, valid, synthetic[rows.columns], target="income", seed=args.seed,
                                plots=False).metrics
             row = {"method": args.method, "rows": len(rows), "seed": args.seed, "epochs_setting": epochs or "default",
+                   **({"set": " ".join(args.set)} if args.set else {}),
                    "epochs": len(synth.history_["g_loss"]), **{k: metrics[k] for k in METRICS},
                    "dcr_share": dcr_share(rows, valid, synthetic, seed=args.seed), "fit_seconds": seconds,
                    "fit_cpu_seconds": cpu_seconds}
@@ -343,6 +347,9 @@ def main(argv=None) -> int:
                         "epochs (0: the default, raised to at least min_updates updates on a small table)")
     parser.add_argument("--min-updates", type=int, default=None,
                         help="small, --method ctgan / gan / cgan: override the config's min_updates")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="small, --method ctgan / gan / cgan: override a config field (repeatable), e.g. "
+                        "--set ema_momentum=0.999")
     parser.add_argument("--steps", default="10,15,20,25,50")
     parser.add_argument("--precisions", default="auto", help="score: comma-separated sampler precisions "
                         "(auto, float32, bfloat16)")

@@ -292,7 +292,7 @@ def test_gan_leaves_the_moving_average_of_its_generator_weights(frame):
         GANConfig(ema_momentum=1.0)  # an average that never moves: the untrained generator
 
 
-def test_gan_default_epochs_make_enough_updates_on_a_small_table(frame, monkeypatch):
+def test_gan_default_epochs_make_enough_updates_on_a_small_table(frame, monkeypatch, tmp_path):
     # The study's 100 epochs with early stopping trained a few hundred updates on 800 rows (the
     # GAN stopped after about 38 epochs). By default a small table gets min_updates updates, all
     # run: early stopping must not cut them; a number of epochs given keeps early stopping.
@@ -311,8 +311,14 @@ def test_gan_default_epochs_make_enough_updates_on_a_small_table(frame, monkeypa
     # generator loss is not the lowest yet
     monkeypatch.setattr(study, "DEFAULT_GAN_EPOCHS", 1)
     tiny = dataclasses.replace(TINY["gan"], epochs=None, min_updates=96, batch_size=500, warmup=0, patience=0)
-    assert len(Synthesizer("gan", tiny, seed=0).fit(frame).history_["g_loss"]) == 12
+    raised = Synthesizer("gan", tiny, seed=0).fit(frame)
+    assert len(raised.history_["g_loss"]) == 12
     stopped = Synthesizer("gan", dataclasses.replace(tiny, epochs=12), seed=0).fit(frame)
     assert len(stopped.history_["g_loss"]) < 12  # the same run with epochs given stops early
+    # the generator's moving average comes with the raised length only (ema_momentum=None)
+    assert raised.ema_momentum() == study.SMALL_TABLE_EMA and raised.model_.g_optimizer.use_ema
+    assert stopped.ema_momentum() == 0.0 and not stopped.model_.g_optimizer.use_ema
+    again = Synthesizer.load(raised.save(tmp_path / "raised"))  # the averaged generator saves and loads
+    pd.testing.assert_frame_equal(again.sample(50, seed=3), raised.sample(50, seed=3))
     with pytest.raises(ConfigError, match="GANConfig.epochs must be an int >= 1"):
         GANConfig(epochs=0)
