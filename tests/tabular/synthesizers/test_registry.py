@@ -303,8 +303,9 @@ def test_gan_default_epochs_make_enough_updates_on_a_small_table(frame, monkeypa
     assert config.epochs_for(800) == 2500 and not config.stops_early(800)  # batches of 100: 8 per epoch
     assert GANConfig(epochs=100).epochs_for(800) == 100 and GANConfig(epochs=100).stops_early(800)
     assert GANConfig(min_updates=0).epochs_for(800) == 100 and GANConfig(min_updates=0).stops_early(800)
-    # cgan keeps the study's length by default (its longer fits sat closer to the training rows)
-    assert CGANConfig().epochs_for(800) == 100 and CGANConfig().stops_early(800)
+    # cgan trains a shorter floor (its longer fits sat closer to the training rows); Adult keeps 100
+    assert CGANConfig().epochs_for(800) == 625 and not CGANConfig().stops_early(800)
+    assert CGANConfig().epochs_for(26048) == 100 and CGANConfig().stops_early(26048)
     assert CGANConfig(min_updates=20000).epochs_for(800) == 2500
     # fit takes its epochs from the rule: 400 rows, batches of 50 (8 per epoch), 96 updates -> 12
     # epochs, every one run although patience 0 from epoch 0 would stop at the first epoch whose
