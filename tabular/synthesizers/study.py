@@ -51,9 +51,10 @@ class GANConfig:
             then). The study's 100 epochs with early stopping on the generator loss train a few
             hundred updates on a small table: on 800 rows of Adult (batches of 100, 8 updates
             per epoch; a validation split, ``python -m benchmarks.diffusion_sampling small
-            --method gan --epochs-list 100,0``, seeds 0-2, at 99b5d33, before ``ema_momentum``) the study's defaults stopped after about
-            39 epochs (about 300 updates) at efficacy ratio 0.43 (mean), 2,500 epochs (20,000
-            updates) gave 0.85 at a DCR share of 0.40 (0.5: no memorisation). Adult's 26,048 rows
+            --method gan --epochs-list 100,0``, seeds 0-2, at 99b5d33, before ``ema_momentum``)
+            the study's defaults stopped after about 39 epochs (about 300 updates) at efficacy
+            ratio 0.43 (mean), 2,500 epochs (20,000 updates) gave 0.85 at a DCR share of 0.40
+            (0.5: no memorisation). Adult's 26,048 rows
             make 204 updates per epoch, 20,400 in 100 epochs: the rule does not bind. ``"cgan"``
             trains at least 5,000 (see :class:`CGANConfig`).
         batch_size: Rows per step (at most an eighth of the table's rows).
@@ -133,10 +134,10 @@ class CGANConfig(GANConfig):
     800 rows of Adult (a validation split, seeds 0-2, ``python -m benchmarks.diffusion_sampling
     small --method cgan --epochs-list 0 --min-updates U --seed S``) the DCR share, 0.5 without
     memorisation, decided it against the 0.55 guard of the diffusion method: the study's length
-    (``--epochs-list 100``) gave efficacy ratio 0.54 at a DCR share of 0.47; 20,000 updates 0.85 at 0.60 (at 99b5d33,
-    without the average), with the average 0.90 at 0.68 (seeds 0-1); 10,000 updates with the
-    average 0.91 at 0.62 (seeds 0-1); 5,000 updates with the average 0.914 (0.945 / 0.878 /
-    0.918) at 0.547 (0.505 / 0.510 / 0.626).
+    (``--epochs-list 100``) gave efficacy ratio 0.54 at a DCR share of 0.47; 20,000 updates 0.85
+    at 0.60 (at 99b5d33, without the average), with the average 0.90 at 0.68 (seeds 0-1); 10,000
+    updates with the average 0.91 at 0.62 (seeds 0-1); 5,000 updates with the average 0.914
+    (0.945 / 0.878 / 0.918) at 0.547 (0.505 / 0.510 / 0.626).
     """
 
     condition_column: str | None = None
