@@ -35,9 +35,12 @@ from tabular.synthesizers.training import batch_for, count_rows
 from tabular.synthesizers.tvae import check_momentum, check_positive
 
 
-#: From this many training rows the diffusion method's default width is 192, below it 256
-#: (:meth:`DiffusionConfig.width_for`).
+#: From this many training rows the diffusion method's default width is 128 and its learning rate
+#: cosine-decayed, below it 256 at a constant rate (:meth:`DiffusionConfig.width_for`,
+#: :meth:`DiffusionConfig.schedule_for`).
 LARGE_TABLE_ROWS = 10_000
+#: Learning-rate schedules of the diffusion method (:attr:`DiffusionConfig.lr_schedule`).
+LR_SCHEDULES = ("constant", "cosine")
 #: The epoch cap's reference table: ``DiffusionConfig.max_epochs`` epochs at this many rows, growing
 #: with the cube root of the rows (:meth:`DiffusionConfig.max_epochs_for`).
 EPOCH_CAP_ROWS = 800
@@ -52,8 +55,11 @@ class DiffusionConfig:
 
     Attributes:
         updates: Training length in optimizer updates, at most ``updates_per_row`` times the
-            table's rows; ``fit`` turns it into epochs of the table (:meth:`epochs_for`).
-            ``Synthesizer.fit(frame, epochs=...)`` overrides it.
+            table's rows and at most ``max_epochs_for`` epochs; ``fit`` turns it into epochs of the
+            table (:meth:`epochs_for`; Adult's 26,048 rows: 23,949 updates, the epoch cap).
+            ``Synthesizer.fit(frame, epochs=...)`` overrides it. 24,000 with the 128-wide
+            denoiser and the cosine schedule of large tables (see ``width``); tables under about
+            18,000 rows reach the epoch cap first, so it only lengthens larger ones.
         updates_per_row: The memorisation guard of small tables: at most this many updates per
             training row (Adult's 26,048 rows: the cap, 78,144, does not bind; 800 rows: 2,400
             updates in batches of 100, 300 epochs). Measured on 800 rows of Adult (validation
@@ -63,8 +69,8 @@ class DiffusionConfig:
             0.550 with efficacy ratio 0.968.
         max_epochs: The memorisation guard of mid-size tables: at most this many epochs on an
             800-row table, growing with the cube root of the rows (:meth:`max_epochs_for`: 513 at
-            4,000 rows, 646 at 8,000, 958 at Adult's 26,048, where the 600 epochs of its 15,000
-            updates do not reach it). Measured on subsamples of Adult's validation split
+            4,000 rows, 646 at 8,000, 958 at Adult's 26,048, which binds there: 23,949 of the
+            24,000 updates). Measured on subsamples of Adult's validation split
             (``benchmarks/diffusion_sampling.py small --rows R``, scored against the 5,210
             validation rows; DCR share 0.5 = no memorisation, the guard is 0.55): on 4,000 rows the
             former rule (``updates_per_row`` alone, in batches of an eighth of the table: 12,000
@@ -79,18 +85,29 @@ class DiffusionConfig:
         batch_size: Rows per update (at most an eighth of the table's rows: a small table gets
             several updates per epoch).
         width: Hidden units of the denoiser MLP; ``None`` (default): :meth:`width_for` the table,
-            192 from ``LARGE_TABLE_ROWS`` rows, 256 below. On Adult's validation split (20,838 rows;
-            12 steps, bfloat16 sampler, seed 0) 192 gave RF / logistic detection 0.532 / 0.500,
-            shapes 0.993, trends 0.982, efficacy ratio 0.984 against 256's 0.522 / 0.500, 0.992,
-            0.982, 0.981, with 1.2-1.4x the SavedModel's rows per second and 24 % fewer training CPU
-            seconds; 160 and 128 (also trained 25,000 updates) fell below 0.98 efficacy (see
-            :mod:`tabular.models.diffusion`). On 800 rows of that split (seeds 0-2) 192 sat closer
+            128 from ``LARGE_TABLE_ROWS`` rows, 256 below. On Adult's validation split (20,838 rows;
+            12 steps, bfloat16 sampler; one fit, rows sampled with seeds 0, 1, 2) 128 wide with the
+            cosine schedule (peak 2e-3) and 24,000 updates gave RF / logistic detection 0.532 /
+            0.498, shapes 0.993, trends 0.983, efficacy ratio 0.982 (0.984 / 0.978 / 0.985) against
+            the former default's (192 wide, constant 1e-3, 15,000 updates) 0.537 / 0.500, 0.993,
+            0.982, 0.981 (0.984 / 0.976 / 0.985), at about 1.5x its rows per second; 128 wide at a
+            constant 1e-3 reached efficacy 0.977 (15,000 updates) and 0.978 (25,000), with the
+            cosine schedule and 15,000 updates 0.979, and distilled from the 192-wide model
+            (15,000 updates on its outputs) 0.978 (see :mod:`tabular.models.diffusion`). Earlier,
+            192 had matched 256 (efficacy 0.984 against 0.981, seed 0). On 800 rows of that split (seeds 0-2) 192 sat closer
             to its training rows than 256 (DCR share 0.551 against 0.533) and was told from real
             rows more easily (RF 0.575 against 0.552). On 4,000 rows, trained the former 1,500
             epochs, 192 memorised less than 256 (DCR share 0.603 against 0.620; one seed): the
             10,000-row boundary is a guess, not a measured optimum.
         depth: Hidden layers after its input projection.
-        learning_rate: AdamW learning rate.
+        learning_rate: AdamW learning rate (under ``"cosine"``, its peak); ``None`` (default):
+            :meth:`learning_rate_for` the schedule, 2e-3 under ``"cosine"``, 1e-3 under
+            ``"constant"``.
+        lr_schedule: One of ``LR_SCHEDULES``: ``"constant"``, or ``"cosine"`` — the rate decays
+            from ``learning_rate`` to 0 over the fit's updates along half a cosine (Loshchilov &
+            Hutter 2017, without restarts); ``None`` (default): :meth:`schedule_for` the table,
+            ``"cosine"`` from ``LARGE_TABLE_ROWS`` rows, ``"constant"`` below (the memorisation
+            guards of small and mid-size tables were measured at a constant 1e-3).
         ema_momentum: Momentum of the moving average of the weights that ``fit`` leaves in the
             model (0: no average).
         steps: Sampling steps (default of ``sample`` and ``export``). 12: on the validation split
@@ -115,13 +132,14 @@ class DiffusionConfig:
             levels (a categorical block) instead of quantile-normal numbers.
     """
 
-    updates: int = 15000
+    updates: int = 24000
     updates_per_row: float = 3.0
     max_epochs: float = 300.0
     batch_size: int = 1024
     width: int | None = None
     depth: int = 3
-    learning_rate: float = 1e-3
+    learning_rate: float | None = None
+    lr_schedule: str | None = None
     ema_momentum: float = 0.999
     steps: int = 12
     solver: str = "dpmpp2m"
@@ -136,8 +154,11 @@ class DiffusionConfig:
             check_int(f"DiffusionConfig.{name}", getattr(self, name), 1)
         check_int("DiffusionConfig.depth", self.depth, 0)
         check_int("DiffusionConfig.max_levels", self.max_levels, 0)
-        check_positive("DiffusionConfig", learning_rate=self.learning_rate, cat_weight=self.cat_weight,
-                       updates_per_row=self.updates_per_row, max_epochs=self.max_epochs)
+        check_positive("DiffusionConfig", cat_weight=self.cat_weight, updates_per_row=self.updates_per_row,
+                       max_epochs=self.max_epochs,
+                       **({} if self.learning_rate is None else {"learning_rate": self.learning_rate}))
+        if self.lr_schedule is not None and self.lr_schedule not in LR_SCHEDULES:
+            raise unknown_name("DiffusionConfig.lr_schedule", self.lr_schedule, LR_SCHEDULES)
         if isinstance(self.sigma_max, bool) or not isinstance(self.sigma_max, (int, float)) \
                 or not self.sigma_max > 0.002:
             raise ConfigError(f"DiffusionConfig.sigma_max must be a number > 0.002 (the smallest noise level), "
@@ -156,12 +177,26 @@ class DiffusionConfig:
         return batch_for(self.batch_size, n_rows)
 
     def width_for(self, n_rows: int) -> int:
-        """The denoiser's width on a table of ``n_rows`` rows: ``width`` if set, else 192 from
-        ``LARGE_TABLE_ROWS`` rows (as good as 256 on Adult and faster to sample), 256 below (less
-        memorisation of a small table)."""
+        """The denoiser's width on a table of ``n_rows`` rows: ``width`` if set, else 128 from
+        ``LARGE_TABLE_ROWS`` rows (with the cosine schedule as good as 192 was on Adult, and faster
+        to sample), 256 below (less memorisation of a small table)."""
         if self.width is not None:
             return int(self.width)
-        return 192 if int(n_rows) >= LARGE_TABLE_ROWS else 256
+        return 128 if int(n_rows) >= LARGE_TABLE_ROWS else 256
+
+    def schedule_for(self, n_rows: int) -> str:
+        """The learning-rate schedule on a table of ``n_rows`` rows: ``lr_schedule`` if set, else
+        ``"cosine"`` from ``LARGE_TABLE_ROWS`` rows, ``"constant"`` below."""
+        if self.lr_schedule is not None:
+            return self.lr_schedule
+        return "cosine" if int(n_rows) >= LARGE_TABLE_ROWS else "constant"
+
+    def learning_rate_for(self, n_rows: int) -> float:
+        """The (peak) learning rate on a table of ``n_rows`` rows: ``learning_rate`` if set, else 2e-3
+        under the cosine schedule (its mean rate is then 1e-3) and 1e-3 under the constant one."""
+        if self.learning_rate is not None:
+            return float(self.learning_rate)
+        return 2e-3 if self.schedule_for(n_rows) == "cosine" else 1e-3
 
     def max_epochs_for(self, n_rows: int) -> float:
         """The epoch cap of a table of ``n_rows`` rows: ``max_epochs`` at ``EPOCH_CAP_ROWS`` (800)
@@ -265,7 +300,12 @@ class DiffusionSynthesizer(Synthesizer):
                                  depth=c.depth,
                                  sigma_max=c.sigma_max, cat_weight=c.cat_weight, steps=c.steps, solver=c.solver,
                                  activation=c.activation, seed=self.seed)
-        model.compile(keras.optimizers.AdamW(c.learning_rate, weight_decay=0.0, use_ema=c.ema_momentum > 0,
+        rate = c.learning_rate_for(self._fit_rows)
+        #: The cosine schedule, its length set by :meth:`train` (the fit's updates are known there).
+        self._decay = None
+        if c.schedule_for(self._fit_rows) == "cosine":
+            rate = self._decay = keras.optimizers.schedules.CosineDecay(rate, decay_steps=1, alpha=0.0)
+        model.compile(keras.optimizers.AdamW(rate, weight_decay=0.0, use_ema=c.ema_momentum > 0,
                                              ema_momentum=c.ema_momentum or 0.99), jit_compile=self.jit_compile)
         return model
 
@@ -273,6 +313,8 @@ class DiffusionSynthesizer(Synthesizer):
         batch = data.global_batch(self.config.batch_for(data.rows))
         first = data.first_epoch()
         dataset, steps = data.batches(batch, first)  # whole batches only: one batch shape, one traced step
+        if self._decay is not None:  # over the whole fit's updates, a resumed one too (the optimizer keeps its step)
+            self._decay.decay_steps = epochs * steps
         history = model.fit(dataset, epochs=epochs, initial_epoch=first, steps_per_epoch=steps, shuffle=False,
                             callbacks=data.callbacks("train", callbacks), verbose=verbose)
         return data.history("train", history)
@@ -345,4 +387,5 @@ class DiffusionSynthesizer(Synthesizer):
         return steps, solver, resolve_precision(precision)
 
 
-__all__ = ["ACTIVATIONS", "DiffusionConfig", "DiffusionSampler", "DiffusionSynthesizer", "PRECISIONS", "SOLVERS"]
+__all__ = ["ACTIVATIONS", "DiffusionConfig", "DiffusionSampler", "DiffusionSynthesizer", "LR_SCHEDULES", "PRECISIONS",
+           "SOLVERS"]

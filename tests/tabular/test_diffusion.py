@@ -248,8 +248,8 @@ def test_config_turns_updates_into_epochs_and_checks_fields():
     assert config.batch_for(800) == 100 and config.updates_for(800) == 1000 and config.epochs_for(800) == 125
     assert config.batch_for(100) == 12 and config.updates_for(100) == 300
     assert config.epochs_for(100) == 38  # whole batches only: 100 rows make 8 batches of 12
-    default = DiffusionConfig()  # Adult's 26,048 rows: the cap does not bind; 800 rows: 2,400 updates
-    assert (default.batch_for(26048), default.updates_for(26048), default.epochs_for(26048)) == (1024, 15000, 600)
+    default = DiffusionConfig()  # Adult's 26,048 rows: the epoch cap, 958 epochs; 800 rows: 2,400 updates
+    assert (default.batch_for(26048), default.updates_for(26048), default.epochs_for(26048)) == (1024, 23949, 958)
     assert (default.batch_for(800), default.updates_for(800), default.epochs_for(800)) == (100, 2400, 300)
     # mid-size tables: at most max_epochs_for epochs (300 at 800 rows, times the cube root of rows / 800);
     # 12,000 updates (1,500 epochs) in batches of 500 memorised 4,000 rows of Adult
@@ -257,9 +257,9 @@ def test_config_turns_updates_into_epochs_and_checks_fields():
     assert default.updates_for(12000) == 8138 and default.epochs_for(12000) == 740  # 11 batches per epoch
     assert default.updates_for(16000) == 12214  # the patients table: 815 epochs instead of 1,000
     assert DiffusionConfig(max_epochs=100).updates_for(4000) == 1367
-    # the width follows the table unless set: 192 from LARGE_TABLE_ROWS rows, 256 below
-    assert default.width is None and (default.width_for(26048), default.width_for(800)) == (192, 256)
-    assert (default.width_for(LARGE_TABLE_ROWS), default.width_for(LARGE_TABLE_ROWS - 1)) == (192, 256)
+    # the width follows the table unless set: 128 from LARGE_TABLE_ROWS rows, 256 below
+    assert default.width is None and (default.width_for(26048), default.width_for(800)) == (128, 256)
+    assert (default.width_for(LARGE_TABLE_ROWS), default.width_for(LARGE_TABLE_ROWS - 1)) == (128, 256)
     assert DiffusionConfig(width=64).width_for(800) == 64 == DiffusionConfig(width=64).width_for(26048)
     with pytest.raises(ConfigError, match="DiffusionConfig.width must be an int >= 1"):
         DiffusionConfig(width=0)
@@ -275,6 +275,15 @@ def test_config_turns_updates_into_epochs_and_checks_fields():
         DiffusionConfig(sigma_max=0.001)
     with pytest.raises(ConfigError, match="DiffusionConfig.updates must be an int >= 1"):
         DiffusionConfig(updates=0)
+    # the learning rate: cosine-decayed from 2e-3 on large tables; small ones keep the constant 1e-3 of their guards
+    assert (default.schedule_for(LARGE_TABLE_ROWS), default.learning_rate_for(LARGE_TABLE_ROWS)) == ("cosine", 2e-3)
+    assert (default.schedule_for(LARGE_TABLE_ROWS - 1), default.learning_rate_for(800)) == ("constant", 1e-3)
+    assert DiffusionConfig(lr_schedule="constant").schedule_for(26048) == "constant"
+    assert DiffusionConfig(lr_schedule="cosine", learning_rate=5e-4).learning_rate_for(800) == 5e-4
+    with pytest.raises(UnknownNameError, match="unknown DiffusionConfig.lr_schedule 'linear'"):
+        DiffusionConfig(lr_schedule="linear")
+    with pytest.raises(ConfigError, match="learning_rate must be a number > 0"):
+        DiffusionConfig(learning_rate=0.0)
 
 
 @pytest.mark.parametrize("steps", [6, 10, 4])
@@ -408,13 +417,30 @@ def test_only_single_category_conditions_are_clamped(trained):
     assert trained.last_acceptance_rate_ < 1.0  # the range is met by rejection
 
 
-@pytest.mark.parametrize("large_from, width", [(1000, 256), (50, 192)])
+@pytest.mark.parametrize("large_from, width", [(1000, 256), (50, 128)])
 def test_fit_builds_the_width_of_the_tables_rows(monkeypatch, large_from, width):
     # Catches fit building the denoiser from the config's None (or a fixed width) instead of
     # DiffusionConfig.width_for the rows it fits.
     monkeypatch.setattr(diffusion_synthesizers, "LARGE_TABLE_ROWS", large_from)
     synth = Synthesizer("diffusion", DiffusionConfig(updates=2, depth=1, steps=2), seed=0).fit(toy(64))
     assert synth.model_.width == width and synth.model_.denoiser.project.kernel.shape[1] == width
+
+
+@pytest.mark.parametrize("epochs", [None, 3])
+def test_cosine_schedule_decays_over_the_fits_updates(epochs):
+    # Catches the schedule left at its placeholder length (the rate 0 after one update) or spanning
+    # the config's updates instead of the epochs fit was given, and a constant rate under "cosine".
+    config = DiffusionConfig(updates=40, width=8, depth=1, steps=2, lr_schedule="cosine", learning_rate=0.01)
+    synth = Synthesizer("diffusion", config, seed=0).fit(toy(64), epochs=epochs)  # 8 batches of 8 per epoch
+    updates = 8 * (5 if epochs is None else epochs)
+    optimizer = synth.model_.optimizer
+    assert int(optimizer.iterations.numpy()) == updates
+    schedule = optimizer._learning_rate  # the schedule object (optimizer.learning_rate is its current value)
+    assert float(schedule(0)) == pytest.approx(0.01)
+    assert float(schedule(updates // 2)) == pytest.approx(0.005, rel=1e-5)  # half way down the cosine
+    assert float(optimizer.learning_rate) == pytest.approx(0.0, abs=1e-9)  # the fit ended at rate 0
+    constant = Synthesizer("diffusion", DiffusionConfig(updates=8, width=8, depth=1, steps=2), seed=0).fit(toy(64))
+    assert float(constant.model_.optimizer.learning_rate) == pytest.approx(1e-3)  # 64 rows: constant
 
 
 def test_fit_caps_the_updates_of_a_small_table():

@@ -10,7 +10,7 @@ import pytest
 
 from genlab.checkpoint import finished_epochs
 from genlab.errors import InputShapeError, PathExistsError
-from tabular.synthesizers import AEGANConfig, CTGANConfig, GANConfig, Synthesizer
+from tabular.synthesizers import AEGANConfig, CTGANConfig, DiffusionConfig, GANConfig, Synthesizer
 
 from ..conftest import mixed_frame
 from .resume_job import CONFIG, synthesizer
@@ -56,7 +56,7 @@ def test_fit_killed_mid_epoch_resumes_to_the_uninterrupted_weights(tmp_path, tab
     assert_same_weights(loaded, reference)
 
 
-@pytest.mark.parametrize("method", ["ctgan", "gan", "gan_ema", "ae_gan"])
+@pytest.mark.parametrize("method", ["ctgan", "gan", "gan_ema", "ae_gan", "diffusion_cosine"])
 def test_interrupted_fit_resumes_for_every_kind_of_method(tmp_path, method):
     frame = mixed_frame(120, seed=2)
     config = {"ctgan": CTGANConfig(epochs=3, batch_size=40, latent_dim=4, generator_dims=(8,), critic_dims=(8,),
@@ -67,10 +67,13 @@ def test_interrupted_fit_resumes_for_every_kind_of_method(tmp_path, method):
               "gan_ema": GANConfig(epochs=4, batch_size=40, latent_dim=4, generator_layers=(8,),
                                    discriminator_layers=(8,), warmup=1, patience=1, ema_momentum=0.9),
               "ae_gan": AEGANConfig(epochs=3, batch_size=40, latent_dim=3, ae_hidden=(8,), ae_epochs=3,
-                                    ae_patience=1, noise_dim=3, gan_hidden=(8,))}[method]
+                                    ae_patience=1, noise_dim=3, gan_hidden=(8,)),
+              # the decay spans the whole fit: a resumed fit that counted only its remaining epochs decays faster
+              "diffusion_cosine": DiffusionConfig(updates=45, batch_size=40, width=8, depth=1, steps=2,
+                                                  lr_schedule="cosine", learning_rate=0.05)}[method]
 
     def make():
-        return Synthesizer(method.removesuffix("_ema"), config, seed=0)
+        return Synthesizer(method.removesuffix("_ema").removesuffix("_cosine"), config, seed=0)
 
     with pytest.raises(RuntimeError, match="stopped"):
         make().fit(frame, checkpoint_dir=tmp_path, callbacks=[Stop(1)])
