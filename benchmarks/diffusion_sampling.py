@@ -84,13 +84,16 @@ def rows_per_second(call, n: int, repeats: int = 2) -> tuple[float, float]:
 
 
 def fit(args) -> None:
+    from benchmarks.tabular_vs_ctgan import parse_setting
+
     fit_rows, _ = validation_split()
     overrides = {k: v for k, v in (("width", args.width), ("depth", args.depth), ("updates", args.updates),
                                    ("activation", args.activation)) if v is not None}
-    config = DiffusionConfig(**overrides)
+    config = DiffusionConfig(**overrides, **dict(parse_setting(item) for item in args.set))
     name = f"w{config.width_for(len(fit_rows))}d{config.depth}" \
         + (f"u{config.updates}" if args.updates is not None else "") \
-        + (f"-{config.activation}" if args.activation is not None else "")
+        + (f"-{config.activation}" if args.activation is not None else "") \
+        + "".join(f"-{item.replace('=', '')}" for item in args.set)
     folder = Path(args.out) / name
     start, cpu = time.perf_counter(), time.process_time()
     synth = Synthesizer("diffusion", config, seed=args.seed).fit(fit_rows)
@@ -120,34 +123,36 @@ REVEAL_PLANS = {"spread": TabularDiffusion._reveal_plan, "independent": independ
 def score(args) -> None:
     fit_rows, valid = validation_split()
     n = len(fit_rows)
-    settings = [(int(steps), precision, reveal) for reveal in args.reveal.split(",")
-                for precision in args.precisions.split(",") for steps in args.steps.split(",")]
+    settings = [(int(steps), precision, reveal, int(seed)) for reveal in args.reveal.split(",")
+                for precision in args.precisions.split(",") for steps in args.steps.split(",")
+                for seed in args.sample_seeds.split(",")]
     run = RunDir("bench_diffusion_sampling", args.out)
     path = run.path / "records.json"
     records = json.loads(path.read_text()) if path.exists() else []
-    done = {(r["model"], r["steps"], r.get("precision", "float32"), r.get("reveal", "independent")) for r in records}
+    done = {(r["model"], r["steps"], r.get("precision", "float32"), r.get("reveal", "independent"),
+             r.get("sample_seed", 0)) for r in records}
     models = sorted(p.parent for p in Path(args.models_dir or args.out).glob("*/model"))
     if args.models:
         models = [m for m in models if m.name in args.models.split(",")]
     for folder in models:
-        for steps, precision, reveal in settings:
-            if (folder.name, steps, precision, reveal) in done:
+        for steps, precision, reveal, seed in settings:
+            if (folder.name, steps, precision, reveal, seed) in done:
                 continue
             TabularDiffusion._reveal_plan = REVEAL_PLANS[reveal]
             synth = Synthesizer.load(folder / "model")  # fresh graphs for this plan
-            py = rows_per_second(lambda: synth.sample(n, seed=0, steps=steps, precision=precision), n)
+            py = rows_per_second(lambda: synth.sample(n, seed=seed, steps=steps, precision=precision), n)
             with tempfile.TemporaryDirectory() as tmp:
                 synth.export(Path(tmp) / "export", steps=steps, precision=precision)
                 exported = tf.saved_model.load(str(Path(tmp) / "export"))
                 sm = rows_per_second(lambda: {k: v.numpy() for k, v in exported.sample(
-                    n=tf.constant(n, tf.int64), seed=tf.constant(0, tf.int64)).items()}, n)
-            row = {"model": folder.name, "steps": steps, "precision": precision,
+                    n=tf.constant(n, tf.int64), seed=tf.constant(seed, tf.int64)).items()}, n)
+            row = {"model": folder.name, "steps": steps, "precision": precision, "sample_seed": seed,
                    "resolved_precision": resolve_precision(precision), "reveal": reveal,
                    "python_rows_per_second": py[0],
                    "python_rows_per_cpu_second": py[1], "export_rows_per_second": sm[0],
                    "export_rows_per_cpu_second": sm[1]}
             if not args.speed_only:
-                synthetic = synth.sample(n, seed=0, steps=steps, precision=precision)
+                synthetic = synth.sample(n, seed=seed, steps=steps, precision=precision)
                 metrics = evaluate(fit_rows, valid, synthetic[fit_rows.columns], target="income", seed=0,
                                    plots=False).metrics
                 row.update({k: metrics[k] for k in METRICS})
@@ -156,8 +161,9 @@ def score(args) -> None:
             print(", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()),
                   flush=True)
     TabularDiffusion._reveal_plan = REVEAL_PLANS["spread"]
-    columns = ["model", "steps", "precision", "reveal", "python_rows_per_second", "python_rows_per_cpu_second", "export_rows_per_second",
-               "export_rows_per_cpu_second"] + ([] if args.speed_only else list(METRICS))
+    columns = ["model", "steps", "precision", "reveal", "sample_seed", "python_rows_per_second",
+               "python_rows_per_cpu_second", "export_rows_per_second", "export_rows_per_cpu_second"] \
+        + ([] if args.speed_only else list(METRICS))
     run.report(records, "Diffusion sampling: speed and validation quality", columns,
                f"{n} rows sampled per call, best of 2 after a warm-up; quality on the validation split "
                f"({n} fit rows, {len(valid)} validation rows).")
@@ -348,8 +354,9 @@ def main(argv=None) -> int:
     parser.add_argument("--min-updates", type=int, default=None,
                         help="small, --method ctgan / gan / cgan: override the config's min_updates")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="small, --method ctgan / gan / cgan: override a config field (repeatable), e.g. "
-                        "--set ema_momentum=0.999")
+                        help="fit, and small with --method ctgan / gan / cgan: override a config field "
+                        "(repeatable), e.g. --set lr_schedule=cosine or --set ema_momentum=0.999")
+    parser.add_argument("--sample-seeds", default="0", help="score: comma-separated seeds of the sampled rows")
     parser.add_argument("--steps", default="10,15,20,25,50")
     parser.add_argument("--precisions", default="auto", help="score: comma-separated sampler precisions "
                         "(auto, float32, bfloat16)")

@@ -90,15 +90,15 @@ class DiffusionConfig:
             cosine schedule (peak 2e-3) and 24,000 updates gave RF / logistic detection 0.532 /
             0.498, shapes 0.993, trends 0.983, efficacy ratio 0.982 (0.984 / 0.978 / 0.985) against
             the former default's (192 wide, constant 1e-3, 15,000 updates) 0.537 / 0.500, 0.993,
-            0.982, 0.981 (0.984 / 0.976 / 0.985), at about 1.5x its rows per second; 128 wide at a
+            0.983, 0.981 (0.984 / 0.976 / 0.985), at about 1.5x its rows per second; 128 wide at a
             constant 1e-3 reached efficacy 0.977 (15,000 updates) and 0.978 (25,000), with the
             cosine schedule and 15,000 updates 0.979, and distilled from the 192-wide model
             (15,000 updates on its outputs) 0.978 (see :mod:`tabular.models.diffusion`). Earlier,
-            192 had matched 256 (efficacy 0.984 against 0.981, seed 0). On 800 rows of that split (seeds 0-2) 192 sat closer
-            to its training rows than 256 (DCR share 0.551 against 0.533) and was told from real
-            rows more easily (RF 0.575 against 0.552). On 4,000 rows, trained the former 1,500
-            epochs, 192 memorised less than 256 (DCR share 0.603 against 0.620; one seed): the
-            10,000-row boundary is a guess, not a measured optimum.
+            192 had matched 256 (efficacy 0.984 against 0.981, seed 0). On 800 rows of that split
+            (seeds 0-2) 192 sat closer to its training rows than 256 (DCR share 0.551 against
+            0.533) and was told from real rows more easily (RF 0.575 against 0.552). On 4,000 rows,
+            trained the former 1,500 epochs, 192 memorised less than 256 (DCR share 0.603 against
+            0.620; one seed): the 10,000-row boundary is a guess, not a measured optimum.
         depth: Hidden layers after its input projection.
         learning_rate: AdamW learning rate (under ``"cosine"``, its peak); ``None`` (default):
             :meth:`learning_rate_for` the schedule, 2e-3 under ``"cosine"``, 1e-3 under

@@ -427,11 +427,14 @@ def test_fit_builds_the_width_of_the_tables_rows(monkeypatch, large_from, width)
 
 
 @pytest.mark.parametrize("epochs", [None, 3])
-def test_cosine_schedule_decays_over_the_fits_updates(epochs):
+def test_cosine_schedule_decays_over_the_fits_updates(epochs, tmp_path):
     # Catches the schedule left at its placeholder length (the rate 0 after one update) or spanning
-    # the config's updates instead of the epochs fit was given, and a constant rate under "cosine".
+    # the config's updates instead of the epochs fit was given, a constant rate under "cosine", and
+    # a schedule that the saved model cannot be loaded with.
     config = DiffusionConfig(updates=40, width=8, depth=1, steps=2, lr_schedule="cosine", learning_rate=0.01)
     synth = Synthesizer("diffusion", config, seed=0).fit(toy(64), epochs=epochs)  # 8 batches of 8 per epoch
+    synth.save(tmp_path / "synth")
+    pd.testing.assert_frame_equal(Synthesizer.load(tmp_path / "synth").sample(50, seed=1), synth.sample(50, seed=1))
     updates = 8 * (5 if epochs is None else epochs)
     optimizer = synth.model_.optimizer
     assert int(optimizer.iterations.numpy()) == updates
