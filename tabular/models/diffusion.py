@@ -112,8 +112,9 @@ detection AUC, 0.5 is ideal):
   128 x 3, cosine from 2e-3, 24,000 updates    0.532  0.498  0.993  0.983  0.982  0.984 / 0.978 / 0.985
   ===========================================  =====  =====  =====  =====  =====  ===================
 
-  (``benchmarks/diffusion_sampling.py fit --width 192 --updates 15000 --set lr_schedule=constant``,
-  ``fit --updates 15000`` and ``fit --updates 24000 --set max_epochs=1e9`` — the epoch cap would
+  (``benchmarks/diffusion_sampling.py fit`` at 7cf9a16, where it made the 192-wide default — now
+  ``fit --width 192 --updates 15000 --set lr_schedule=constant`` —, ``fit --updates 15000`` and
+  ``fit --updates 24000 --set max_epochs=1e9`` — the epoch cap would
   stop the 20,838 rows at 17,785 updates; Adult's 26,048 rows reach 23,949 — then ``score --steps
   12 --sample-seeds 0,1,2``; the 15,000-update 128-wide fit's DCR share 0.521, seed 0.) The
   128-wide denoiser costs 85,000 multiply-adds per row and pass against 192's 164,000 (Adult's
@@ -121,8 +122,9 @@ detection AUC, 0.5 is ideal):
   constant 1e-3 (efficacy 0.977 after 15,000 updates, 0.978 after 25,000, seed 0), and, in a
   one-off experiment not kept in the benchmarks, 128 wide distilled from the 192-wide model (15,000
   updates regressing its denoised numbers and matching its category probabilities at the training
-  noise levels: RF 0.551, efficacy 0.978, seed 0 — no better than training on the rows). The default on tables from 10,000
-  rows became 128 wide, cosine from 2e-3, 24,000 updates (``DiffusionConfig``).
+  noise levels: RF 0.551, efficacy 0.978, seed 0 — no better than training on the rows). The
+  default on tables from 10,000 rows became 128 wide, cosine from 2e-3, 24,000 updates
+  (``DiffusionConfig``).
 - The sampler's op time by type (``python -m benchmarks.diffusion_sampling ops``; width 192, 12
   steps, bfloat16, 20,838 rows): the fused products 43 %, SiLU 16 %, the categories' reveal 14 %
   (compare, select, argmax; and part of the additions' 7 %), the reveal plan's draws and sort about

@@ -301,7 +301,7 @@ class DiffusionSynthesizer(Synthesizer):
                                  sigma_max=c.sigma_max, cat_weight=c.cat_weight, steps=c.steps, solver=c.solver,
                                  activation=c.activation, seed=self.seed)
         rate = c.learning_rate_for(self._fit_rows)
-        #: The cosine schedule, its length set by :meth:`train` (the fit's updates are known there).
+        # the cosine schedule; train() sets its length (the fit's updates are known there)
         self._decay = None
         if c.schedule_for(self._fit_rows) == "cosine":
             rate = self._decay = keras.optimizers.schedules.CosineDecay(rate, decay_steps=1, alpha=0.0)
